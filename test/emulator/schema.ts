@@ -1,0 +1,546 @@
+/*
+ * The emulated org's sObject catalogue: which objects exist, their key prefixes, fields, field types,
+ * which fields are required on create, restricted picklists and references. Field names and key prefixes
+ * are Salesforce's own (Object Reference; see ../shared/reference/salesforce-facts.md §1). Where the
+ * reference marks something unconfirmed, the choice is made here, once, with a comment.
+ */
+
+export type FieldType =
+  | 'id'
+  | 'string'
+  | 'email'
+  | 'url'
+  | 'textarea'
+  | 'boolean'
+  | 'int'
+  | 'double'
+  | 'date'
+  | 'datetime'
+  | 'reference'
+  | 'picklist';
+
+export type FieldDef = {
+  name: string;
+  type: FieldType;
+  /** Required on create (nillable = false and no default). */
+  required?: boolean;
+  /** Not createable / not updateable through the API (system or formula fields). */
+  readOnly?: boolean;
+  /** Createable but not updateable afterwards. */
+  createOnly?: boolean;
+  /** For references: the target sObject types and the relationship name. */
+  referenceTo?: string[];
+  relationshipName?: string;
+  /** Restricted picklist: a value outside this list is refused with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST. */
+  picklist?: string[];
+  /** Value used when a create omits the field. */
+  defaultValue?: unknown;
+  /** Field is unique across the org (case-insensitive), e.g. User.Username. */
+  unique?: boolean;
+  maxLength?: number;
+};
+
+export type ObjectDef = {
+  name: string;
+  keyPrefix: string;
+  fields: Map<string, FieldDef>;
+  createable: boolean;
+  updateable: boolean;
+  deletable: boolean;
+  /** Answered on /tooling/query too. */
+  tooling?: boolean;
+  /** Only on the Tooling API (not on /query). */
+  toolingOnly?: boolean;
+  /** Rows are derived from metadata; the REST API cannot write them directly. */
+  derived?: boolean;
+};
+
+type FieldSpec = Omit<FieldDef, 'name'> | FieldType;
+
+const AUDIT: Record<string, FieldSpec> = {
+  CreatedDate: { type: 'datetime', readOnly: true },
+  CreatedById: { type: 'reference', readOnly: true, referenceTo: ['User'], relationshipName: 'CreatedBy' },
+  LastModifiedDate: { type: 'datetime', readOnly: true },
+  LastModifiedById: { type: 'reference', readOnly: true, referenceTo: ['User'], relationshipName: 'LastModifiedBy' },
+  SystemModstamp: { type: 'datetime', readOnly: true },
+};
+
+/**
+ * System permissions carried as Permissions<Name> booleans on Profile and PermissionSet. The list holds the
+ * ones the product reasons about: API access and every permission on the dangerous-tier list in
+ * ../shared/reference/anchors.md §2 (hardis permissionsAuditUtils tiers 0-4).
+ */
+export const SYSTEM_PERMISSIONS = [
+  'ApiEnabled',
+  'ApiUserOnly',
+  'ModifyAllData',
+  'ViewAllData',
+  'AuthorApex',
+  'CustomizeApplication',
+  'ModifyMetadata',
+  'ManageInteraction',
+  'ManageProfilesPermissionsets',
+  'ManageUsers',
+  'ManageInternalUsers',
+  'AssignPermissionSets',
+  'ManageRoles',
+  'ManageSharing',
+  'ResetPasswords',
+  'ManagePasswordPolicies',
+  'ManageLoginAccessPolicies',
+  'ManageTwoFactor',
+  'ManageAuthProviders',
+  'ManageCertificates',
+  'PasswordNeverExpires',
+  'BypassMFAForUiLogins',
+  'ViewAllUsers',
+  'ViewAllFieldsGlobal',
+  'EditReadonlyFields',
+  'QueryAllFiles',
+  'DataExport',
+  'ExportReport',
+  'BulkApiHardDelete',
+  'ApexRestServices',
+  'ManageEncryptionKeys',
+  'ViewEncryptedData',
+  'ViewEventLogFiles',
+  'InstallPackaging',
+  'ViewSetup',
+  'ConnectedAppManagement' /* unconfirmed name; stands for "Manage Connected Apps" */,
+] as const;
+
+const permissionFields = (): Record<string, FieldSpec> =>
+  Object.fromEntries(SYSTEM_PERMISSIONS.map((p) => [`Permissions${p}`, { type: 'boolean', defaultValue: false }]));
+
+/** Standard objects the Salesforce Integration license may be given access to (seed 000). */
+export const STANDARD_DATA_OBJECTS = ['Account', 'Contact', 'Lead', 'Opportunity', 'Case', 'Task', 'Event'];
+
+const ref = (to: string, relationshipName: string, extra: Partial<FieldDef> = {}): FieldSpec => ({
+  type: 'reference',
+  referenceTo: [to],
+  relationshipName,
+  ...extra,
+});
+
+const defs: Array<{
+  name: string;
+  keyPrefix: string;
+  fields: Record<string, FieldSpec>;
+  createable?: boolean;
+  updateable?: boolean;
+  deletable?: boolean;
+  tooling?: boolean;
+  toolingOnly?: boolean;
+  derived?: boolean;
+}> = [
+  {
+    name: 'Organization',
+    keyPrefix: '00D',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      Name: 'string',
+      InstanceName: 'string',
+      IsSandbox: 'boolean',
+      TrialExpirationDate: 'datetime',
+      NamespacePrefix: 'string',
+      OrganizationType: 'string',
+      DefaultLocaleSidKey: 'string',
+      TimeZoneSidKey: 'string',
+      LanguageLocaleKey: 'string',
+      IsReadOnly: 'boolean',
+      /* Emulator convenience, not a real field name: the My Domain URL lives in the emulator settings. */
+    },
+  },
+  {
+    name: 'UserLicense',
+    keyPrefix: '100',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      Name: 'string',
+      MasterLabel: 'string',
+      LicenseDefinitionKey: 'string',
+      Status: { type: 'picklist', picklist: ['Active', 'Disabled'] },
+      TotalLicenses: 'int',
+      UsedLicenses: 'int',
+    },
+  },
+  {
+    name: 'Profile',
+    keyPrefix: '00e',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      Name: 'string',
+      UserLicenseId: ref('UserLicense', 'UserLicense'),
+      UserType: 'string',
+      Description: 'string',
+      ...permissionFields(),
+    },
+  },
+  {
+    name: 'UserRole',
+    keyPrefix: '00E',
+    fields: { Name: { type: 'string', required: true }, DeveloperName: 'string' },
+  },
+  {
+    name: 'User',
+    keyPrefix: '005',
+    deletable: false /* users are deactivated, never deleted (DELETE answers INVALID_CROSS_REFERENCE_KEY-like refusal) */,
+    fields: {
+      Username: { type: 'string', required: true, unique: true, maxLength: 80 },
+      LastName: { type: 'string', required: true, maxLength: 80 },
+      FirstName: { type: 'string', maxLength: 40 },
+      Name: { type: 'string', readOnly: true },
+      Email: { type: 'email', required: true },
+      Alias: { type: 'string', required: true, maxLength: 8 },
+      CommunityNickname: { type: 'string', maxLength: 40 },
+      TimeZoneSidKey: { type: 'string', required: true },
+      LocaleSidKey: { type: 'string', required: true },
+      EmailEncodingKey: { type: 'picklist', required: true, picklist: ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'EUC-JP'] },
+      LanguageLocaleKey: { type: 'string', required: true },
+      ProfileId: ref('Profile', 'Profile', { required: true }),
+      UserRoleId: ref('UserRole', 'UserRole'),
+      IsActive: { type: 'boolean', defaultValue: true },
+      UserType: { type: 'string', readOnly: true },
+      LastLoginDate: { type: 'datetime', readOnly: true },
+      FederationIdentifier: 'string',
+      Title: 'string',
+      Department: 'string',
+      CompanyName: 'string',
+      ...AUDIT,
+    },
+  },
+  {
+    name: 'PermissionSetLicense',
+    keyPrefix: '0PL',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      DeveloperName: 'string',
+      MasterLabel: 'string',
+      PermissionSetLicenseKey: 'string',
+      Status: 'string',
+      TotalLicenses: 'int',
+      UsedLicenses: 'int',
+      ExpirationDate: 'date',
+      IsAvailableForIntegrations: 'boolean',
+      MaximumPermissionsApiEnabled: 'boolean',
+      MaximumPermissionsApiUserOnly: 'boolean',
+      MaximumPermissionsModifyAllData: 'boolean',
+      MaximumPermissionsViewAllData: 'boolean',
+    },
+  },
+  {
+    name: 'PermissionSet',
+    keyPrefix: '0PS',
+    fields: {
+      Name: { type: 'string', required: true, maxLength: 80 },
+      Label: { type: 'string', required: true, maxLength: 80 },
+      Description: 'textarea',
+      /* LicenseId references the UserLicense or PermissionSetLicense the set is tied to (reference §1.7). */
+      LicenseId: { type: 'reference', referenceTo: ['UserLicense', 'PermissionSetLicense'], createOnly: true },
+      ProfileId: { ...(ref('Profile', 'Profile') as FieldDef), readOnly: true },
+      IsOwnedByProfile: { type: 'boolean', readOnly: true, defaultValue: false },
+      IsCustom: { type: 'boolean', readOnly: true, defaultValue: true },
+      NamespacePrefix: { type: 'string', readOnly: true },
+      HasActivationRequired: { type: 'boolean', defaultValue: false },
+      Type: { type: 'picklist', readOnly: true, picklist: ['Regular', 'Group', 'Profile', 'Session', 'Standard'] },
+      ...permissionFields(),
+      ...AUDIT,
+    },
+  },
+  {
+    name: 'PermissionSetAssignment',
+    keyPrefix: '0Pa',
+    fields: {
+      AssigneeId: ref('User', 'Assignee', { required: true, createOnly: true }),
+      PermissionSetId: ref('PermissionSet', 'PermissionSet', { required: true, createOnly: true }),
+      PermissionSetGroupId: ref('PermissionSetGroup', 'PermissionSetGroup', { createOnly: true }),
+      ExpirationDate: 'datetime',
+      IsActive: { type: 'boolean', readOnly: true, defaultValue: true },
+      SystemModstamp: { type: 'datetime', readOnly: true },
+    },
+  },
+  {
+    name: 'PermissionSetLicenseAssign',
+    keyPrefix: '2LA',
+    updateable: false,
+    fields: {
+      AssigneeId: ref('User', 'Assignee', { required: true }),
+      PermissionSetLicenseId: ref('PermissionSetLicense', 'PermissionSetLicense', { required: true }),
+      ...AUDIT,
+    },
+  },
+  {
+    name: 'ObjectPermissions',
+    keyPrefix: '110',
+    fields: {
+      ParentId: ref('PermissionSet', 'Parent', { required: true, createOnly: true }),
+      SobjectType: { type: 'string', required: true, createOnly: true },
+      PermissionsRead: { type: 'boolean', defaultValue: false },
+      PermissionsCreate: { type: 'boolean', defaultValue: false },
+      PermissionsEdit: { type: 'boolean', defaultValue: false },
+      PermissionsDelete: { type: 'boolean', defaultValue: false },
+      PermissionsViewAllRecords: { type: 'boolean', defaultValue: false },
+      PermissionsModifyAllRecords: { type: 'boolean', defaultValue: false },
+      SystemModstamp: { type: 'datetime', readOnly: true },
+    },
+  },
+  {
+    name: 'FieldPermissions',
+    keyPrefix: '01k',
+    fields: {
+      ParentId: ref('PermissionSet', 'Parent', { required: true, createOnly: true }),
+      SobjectType: { type: 'string', required: true, createOnly: true },
+      Field: { type: 'string', required: true, createOnly: true },
+      PermissionsRead: { type: 'boolean', defaultValue: false },
+      PermissionsEdit: { type: 'boolean', defaultValue: false },
+      SystemModstamp: { type: 'datetime', readOnly: true },
+    },
+  },
+  {
+    name: 'SetupEntityAccess',
+    keyPrefix: '0J0',
+    updateable: false,
+    fields: {
+      ParentId: ref('PermissionSet', 'Parent', { required: true }),
+      SetupEntityId: {
+        type: 'reference',
+        required: true,
+        referenceTo: ['ConnectedApplication', 'ExternalClientApplication', 'ApexClass', 'CustomPermission'],
+      },
+      /* Restricted picklist, not createable: derived from the SetupEntityId key prefix (reference §1.2). The value
+         for External Client Apps is unconfirmed; 'ExternalClientApplication' is assumed. */
+      SetupEntityType: {
+        type: 'picklist',
+        readOnly: true,
+        picklist: [
+          'ApexClass',
+          'ApexPage',
+          'ConnectedApplication',
+          'CustomPermission',
+          'ServiceProvider',
+          'TabSet',
+          'CustomEntityDefinition',
+          'ExternalClientApplication',
+        ],
+      },
+      SystemModstamp: { type: 'datetime', readOnly: true },
+    },
+  },
+  {
+    name: 'ConnectedApplication',
+    keyPrefix: '0H4',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    derived: true,
+    fields: {
+      Name: 'string',
+      OptionsAllowAdminApprovedUsersOnly: 'boolean',
+      OptionsRefreshTokenValidityMetric: 'boolean',
+      RefreshTokenValidityPeriod: 'int',
+      OptionsHasSessionLevelPolicy: 'boolean',
+      OptionsIsInternal: 'boolean',
+      StartUrl: 'url',
+      ...AUDIT,
+    },
+  },
+  {
+    /* External Client App sObjects: third-party evidence only (reference §1.14); answered on both APIs. */
+    name: 'ExternalClientApplication',
+    keyPrefix: '0xI',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    derived: true,
+    tooling: true,
+    fields: {
+      DeveloperName: 'string',
+      MasterLabel: 'string',
+      DistributionState: 'string',
+      ContactEmail: 'email',
+      OrgScopedExternalApp: 'string',
+      ...AUDIT,
+    },
+  },
+  {
+    name: 'ExtlClntAppOauthPlcyCnfg',
+    keyPrefix: '0xJ' /* unconfirmed prefix */,
+    createable: false,
+    updateable: false,
+    deletable: false,
+    derived: true,
+    tooling: true,
+    fields: {
+      ExternalClientApplicationId: ref('ExternalClientApplication', 'ExternalClientApplication'),
+      DeveloperName: 'string',
+      PermittedUsersPolicyType: 'string',
+      IpRelaxationPolicyType: 'string',
+      RefreshTokenPolicyType: 'string',
+      RefreshTokenValidityPeriod: 'int',
+      RefreshTokenValidityUnit: 'string',
+      RequiredSessionLevel: 'string',
+      IsClientCredentialsFlowEnabled: 'boolean',
+      ClientCredentialsFlowUser: 'string',
+      ...AUDIT,
+    },
+  },
+  {
+    name: 'AppMenuItem',
+    keyPrefix: '0DS',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    derived: true,
+    fields: {
+      ApplicationId: 'string',
+      Name: 'string',
+      Label: 'string',
+      Type: 'string',
+      IsUsingAdminAuthorization: 'boolean',
+    },
+  },
+  {
+    /* query() only; Id is always null in real orgs (reference §1.3). The emulator keeps an internal Id for
+       bookkeeping but answers null for it. */
+    name: 'OauthToken',
+    keyPrefix: '0CQ',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      AccessToken: 'string',
+      AppMenuItemId: ref('AppMenuItem', 'AppMenuItem'),
+      AppName: 'string',
+      DeleteToken: 'string',
+      LastUsedDate: 'datetime',
+      RequestToken: 'string',
+      UseCount: 'int',
+      UserId: ref('User', 'User'),
+      CreatedDate: { type: 'datetime', readOnly: true },
+    },
+  },
+  {
+    name: 'LoginHistory',
+    keyPrefix: '0Ya',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields: {
+      UserId: ref('User', 'User'),
+      LoginTime: 'datetime',
+      LoginType: 'string',
+      LoginUrl: 'string',
+      SourceIp: 'string',
+      Status: 'string',
+      Application: 'string',
+      ApiType: 'string',
+      ApiVersion: 'string',
+      AuthenticationServiceId: 'string',
+      Browser: 'string',
+      Platform: 'string',
+      ClientVersion: 'string',
+    },
+  },
+  {
+    name: 'Certificate',
+    keyPrefix: '0P1',
+    tooling: true,
+    toolingOnly: true,
+    fields: { DeveloperName: 'string', MasterLabel: 'string', ExpirationDate: 'datetime' },
+  },
+  ...STANDARD_DATA_OBJECTS.map((name, i) => ({
+    name,
+    keyPrefix: ['001', '003', '00Q', '006', '500', '00T', '00U'][i],
+    fields: {
+      Name: { type: 'string' as FieldType, required: ['Account', 'Opportunity'].includes(name) },
+      OwnerId: ref('User', 'Owner'),
+      Description: 'textarea' as FieldType,
+      ...(name === 'Account' ? { Industry: 'picklist' as FieldType, Phone: 'string' as FieldType, Website: 'url' as FieldType } : {}),
+      ...(['Contact', 'Lead'].includes(name)
+        ? {
+            FirstName: 'string' as FieldType,
+            LastName: { type: 'string' as FieldType, required: true },
+            Email: 'email' as FieldType,
+            Phone: 'string' as FieldType,
+          }
+        : {}),
+      ...(name === 'Contact' ? { AccountId: ref('Account', 'Account') } : {}),
+      ...(name === 'Lead' ? { Company: { type: 'string' as FieldType, required: true }, Status: 'picklist' as FieldType } : {}),
+      ...(name === 'Opportunity'
+        ? {
+            StageName: { type: 'picklist' as FieldType, required: true },
+            CloseDate: { type: 'date' as FieldType, required: true },
+            Amount: 'double' as FieldType,
+            AccountId: ref('Account', 'Account'),
+          }
+        : {}),
+      ...(name === 'Case' ? { Subject: 'string' as FieldType, Status: 'picklist' as FieldType, AccountId: ref('Account', 'Account') } : {}),
+      ...(['Task', 'Event'].includes(name) ? { Subject: 'string' as FieldType, WhoId: 'reference' as FieldType, WhatId: 'reference' as FieldType } : {}),
+      ...(name === 'Event' ? { StartDateTime: 'datetime' as FieldType, EndDateTime: 'datetime' as FieldType } : {}),
+      ...AUDIT,
+    },
+  })),
+];
+
+export type Schema = Map<string, ObjectDef>;
+
+const toFieldDef = (name: string, spec: FieldSpec): FieldDef => (typeof spec === 'string' ? { name, type: spec } : { name, ...spec });
+
+/** Builds the catalogue; the caller may extend it (custom objects in a fixture). */
+export const buildSchema = (): Schema => {
+  const schema: Schema = new Map();
+  for (const d of defs) {
+    const fields = new Map<string, FieldDef>([['Id', { name: 'Id', type: 'id', readOnly: true }]]);
+    for (const [n, s] of Object.entries(d.fields)) fields.set(n, toFieldDef(n, s));
+    schema.set(d.name, {
+      name: d.name,
+      keyPrefix: d.keyPrefix,
+      fields,
+      createable: d.createable ?? true,
+      updateable: d.updateable ?? true,
+      deletable: d.deletable ?? true,
+      tooling: d.tooling,
+      toolingOnly: d.toolingOnly,
+      derived: d.derived,
+    });
+  }
+  return schema;
+};
+
+/** Case-insensitive lookups, as Salesforce resolves API names. */
+export const findObject = (schema: Schema, name: string): ObjectDef | undefined => {
+  const direct = schema.get(name);
+  if (direct) return direct;
+  const lower = name.toLowerCase();
+  for (const def of schema.values()) if (def.name.toLowerCase() === lower) return def;
+  return undefined;
+};
+
+export const findField = (obj: ObjectDef, name: string): FieldDef | undefined => {
+  const direct = obj.fields.get(name);
+  if (direct) return direct;
+  const lower = name.toLowerCase();
+  for (const f of obj.fields.values()) if (f.name.toLowerCase() === lower) return f;
+  return undefined;
+};
+
+/** Finds the field behind a relationship name (`Profile` on User -> ProfileId). */
+export const findRelationship = (obj: ObjectDef, relName: string): FieldDef | undefined => {
+  const lower = relName.toLowerCase();
+  for (const f of obj.fields.values()) if (f.relationshipName?.toLowerCase() === lower) return f;
+  return undefined;
+};
+
+export const objectForKeyPrefix = (schema: Schema, id: string): ObjectDef | undefined => {
+  const prefix = id.slice(0, 3);
+  for (const def of schema.values()) if (def.keyPrefix === prefix) return def;
+  return undefined;
+};

@@ -1,0 +1,562 @@
+/*
+ * The emulated org's state: records by sObject type, metadata components by type, sessions, settings.
+ * Every write made on a client's behalf goes through insert/update/remove here, which apply Salesforce's
+ * validations (required fields, restricted picklists, references, unique Username, license capacity) and
+ * count the write. Salesforce's own bookkeeping (LoginHistory rows, derived app records) is written with
+ * `system: true` and is not counted: the write count is "what clients changed".
+ */
+import { randomBytes } from 'node:crypto';
+import { buildSchema, findField, findObject, objectForKeyPrefix, type FieldDef, type ObjectDef, type Schema } from './schema.js';
+
+export type SRecord = Record<string, unknown> & { Id: string };
+
+export type MetadataComponent = Record<string, unknown> & { fullName: string };
+
+export type EmulatorSettings = {
+  /** Fixed access token of the first active System Administrator (else generated). */
+  adminAccessToken?: string;
+  /** An app created or changed less than this many seconds ago refuses token requests. */
+  propagationSeconds?: number;
+  /** The org's My Domain URL, accepted as JWT audience beside the instance URL. */
+  myDomainUrl?: string;
+  /** Spring '26: new Connected Apps cannot be created unless Support re-enabled it (eca-deploy.md §8). */
+  allowConnectedAppCreation?: boolean;
+  /** API versions the org serves; the highest is the current release. */
+  apiVersions?: string[];
+  /** Faults to inject, see faults.ts. */
+  faults?: unknown[];
+  /** Fixed "now" for reproducible fixtures (ISO date-time); default: the wall clock. */
+  now?: string;
+  [key: string]: unknown;
+};
+
+export type Fixture = {
+  records?: Record<string, Array<Record<string, unknown>>>;
+  metadata?: Record<string, MetadataComponent[]>;
+  emulator?: EmulatorSettings;
+};
+
+export type Session = {
+  token: string;
+  userId: string;
+  /** The app (ConnectedApplication or ExternalClientApplication Id) the session was issued to, if any. */
+  appId?: string;
+  scopes: string[];
+  issuedAt: number;
+};
+
+/** Keeps app-derived records in step with metadata; see apps.ts. */
+export type StoreDeriver = {
+  derive(store: OrgStore): void;
+  /** A SetupEntityAccess row for an app was added/removed through the API: write it into the app's metadata.
+   *  Returns false when the entity is not an app. */
+  appAccess(store: OrgStore, parentId: string, setupEntityId: string, op: 'add' | 'remove'): boolean;
+};
+
+export type WriteContext = {
+  /** Salesforce's own bookkeeping: validated loosely and not counted as a client write. */
+  system?: boolean;
+  /** The acting user (CreatedById / LastModifiedById). */
+  userId?: string;
+};
+
+/** A Salesforce API error: REST answers `[{"message","errorCode","fields"}]` with this status. */
+export class ApiError extends Error {
+  public constructor(
+    public readonly errorCode: string,
+    message: string,
+    public readonly status = 400,
+    public readonly fields: string[] = []
+  ) {
+    super(message);
+    this.name = errorCode;
+  }
+}
+
+const ID_SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** The 3-character case-safe suffix that turns a 15-character Id into an 18-character one. */
+export const idSuffix = (id15: string): string => {
+  let suffix = '';
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = id15.charAt(chunk * 5 + i);
+      if (c >= 'A' && c <= 'Z') bits |= 1 << i;
+    }
+    suffix += ID_SUFFIX_CHARS.charAt(bits);
+  }
+  return suffix;
+};
+
+const toBase62 = (n: number, width: number): string => {
+  let s = '';
+  let v = n;
+  do {
+    s = BASE62.charAt(v % 62) + s;
+    v = Math.floor(v / 62);
+  } while (v > 0);
+  return s.padStart(width, '0');
+};
+
+const nowIso = (d: Date): string => d.toISOString().replace('Z', '+0000');
+
+export class OrgStore {
+  public readonly schema: Schema;
+  public readonly settings: EmulatorSettings;
+  public readonly sessions = new Map<string, Session>();
+  /** Client writes since start (requests that changed the org on a client's behalf). */
+  public writeCount = 0;
+  public orgId: string;
+  /** Set by the server once it listens. */
+  public instanceUrl = 'http://127.0.0.1';
+  private readonly records = new Map<string, Map<string, SRecord>>();
+  private readonly metadata = new Map<string, Map<string, MetadataComponent>>();
+  private idCounter = 1;
+  /** Recomputes records derived from metadata (apps); installed by apps.ts so the store stays generic. */
+  private deriver?: StoreDeriver;
+
+  public constructor(fixture: Fixture, deriver?: StoreDeriver) {
+    this.schema = buildSchema();
+    this.settings = { propagationSeconds: 0, apiVersions: defaultApiVersions(), ...(fixture.emulator ?? {}) };
+    this.deriver = deriver;
+    const orgs = fixture.records?.Organization ?? [];
+    this.orgId = (orgs[0]?.Id as string | undefined) ?? this.newId('Organization');
+    for (const [type, rows] of Object.entries(fixture.records ?? {})) {
+      const def = this.requireObject(type);
+      for (const row of rows) {
+        const { attributes, ...fields } = row as Record<string, unknown> & { attributes?: unknown };
+        void attributes;
+        const id = (fields.Id as string | undefined) ?? (def.name === 'Organization' ? this.orgId : this.newId(def.name));
+        this.table(def.name).set(id, { ...this.defaults(def), ...fields, Id: id });
+      }
+    }
+    for (const [type, comps] of Object.entries(fixture.metadata ?? {})) {
+      for (const comp of comps) this.metadataTable(type).set(comp.fullName, structuredClone(comp));
+    }
+    this.recomputeDerived();
+    this.recountLicenses();
+  }
+
+  // ---- time -------------------------------------------------------------------------------------------
+  public now(): Date {
+    return this.settings.now ? new Date(this.settings.now) : new Date();
+  }
+
+  public timestamp(): string {
+    return nowIso(this.now());
+  }
+
+  // ---- ids ----------------------------------------------------------------------------------------------
+  public newId(type: string): string {
+    const def = this.requireObject(type);
+    const id15 = `${def.keyPrefix}5g${toBase62(this.idCounter++, 10)}`;
+    return id15 + idSuffix(id15);
+  }
+
+  /** Accepts a 15- or 18-character Id and answers the stored 18-character form when the record exists. */
+  public normalizeId(id: string): string {
+    if (id.length === 15) return id + idSuffix(id);
+    return id;
+  }
+
+  // ---- records ------------------------------------------------------------------------------------------
+  public requireObject(type: string): ObjectDef {
+    const def = findObject(this.schema, type);
+    if (!def) throw new ApiError('NOT_FOUND', `The requested resource does not exist`, 404);
+    return def;
+  }
+
+  public all(type: string): SRecord[] {
+    const def = findObject(this.schema, type);
+    return def ? [...this.table(def.name).values()] : [];
+  }
+
+  public get(id: string): SRecord | undefined {
+    const full = this.normalizeId(id);
+    const def = objectForKeyPrefix(this.schema, full);
+    return def ? this.records.get(def.name)?.get(full) : undefined;
+  }
+
+  public typeOf(id: string): string | undefined {
+    return objectForKeyPrefix(this.schema, id)?.name;
+  }
+
+  public insert(type: string, input: Record<string, unknown>, ctx: WriteContext = {}): SRecord {
+    const def = this.requireObject(type);
+    if (!ctx.system && (!def.createable || def.derived)) {
+      throw new ApiError('INVALID_TYPE_FOR_OPERATION', `entity type ${def.name} does not support insert`, 400);
+    }
+    const fields = this.canonicalFields(def, input, 'create', ctx);
+    const record: SRecord = { ...this.defaults(def), ...fields, Id: this.newId(def.name) };
+    this.stampAudit(def, record, ctx, true);
+    if (!ctx.system) this.validateRecord(def, record, undefined);
+    this.table(def.name).set(record.Id, record);
+    if (def.name === 'SetupEntityAccess' && !ctx.system) {
+      this.deriver?.appAccess(this, String(record.ParentId), String(record.SetupEntityId), 'add');
+    }
+    this.afterWrite(def, ctx);
+    return this.table(def.name).get(record.Id) ?? record;
+  }
+
+  public update(type: string, id: string, input: Record<string, unknown>, ctx: WriteContext = {}): SRecord {
+    const def = this.requireObject(type);
+    const existing = this.table(def.name).get(this.normalizeId(id));
+    if (!existing) throw new ApiError('NOT_FOUND', 'The requested resource does not exist', 404);
+    if (!ctx.system && (!def.updateable || def.derived)) {
+      throw new ApiError('INVALID_TYPE_FOR_OPERATION', `entity type ${def.name} does not support update`, 400);
+    }
+    const fields = this.canonicalFields(def, input, 'update', ctx);
+    const next: SRecord = { ...existing, ...fields, Id: existing.Id };
+    this.stampAudit(def, next, ctx, false);
+    if (!ctx.system) this.validateRecord(def, next, existing);
+    this.table(def.name).set(existing.Id, next);
+    this.afterWrite(def, ctx);
+    return next;
+  }
+
+  public remove(type: string, id: string, ctx: WriteContext = {}): void {
+    const def = this.requireObject(type);
+    const full = this.normalizeId(id);
+    if (!this.table(def.name).has(full)) {
+      throw new ApiError('ENTITY_IS_DELETED', 'entity is deleted', 404);
+    }
+    if (!ctx.system && (!def.deletable || def.derived)) {
+      throw new ApiError('INVALID_TYPE_FOR_OPERATION', `entity type ${def.name} does not support delete`, 400);
+    }
+    const existing = this.table(def.name).get(full)!;
+    this.table(def.name).delete(full);
+    if (def.name === 'SetupEntityAccess' && !ctx.system) {
+      this.deriver?.appAccess(this, String(existing.ParentId), String(existing.SetupEntityId), 'remove');
+    }
+    this.afterWrite(def, ctx);
+  }
+
+  // ---- metadata -----------------------------------------------------------------------------------------
+  public getMetadata(type: string, fullName: string): MetadataComponent | undefined {
+    return this.metadata.get(type)?.get(fullName);
+  }
+
+  public listMetadata(type: string): MetadataComponent[] {
+    return [...(this.metadata.get(type)?.values() ?? [])];
+  }
+
+  public metadataTypes(): string[] {
+    return [...this.metadata.keys()];
+  }
+
+  public putMetadata(type: string, comp: MetadataComponent, ctx: WriteContext = {}): void {
+    this.metadataTable(type).set(comp.fullName, comp);
+    if (!ctx.system) this.writeCount++;
+    this.recomputeDerived();
+  }
+
+  public deleteMetadata(type: string, fullName: string, ctx: WriteContext = {}): boolean {
+    const removed = this.metadata.get(type)?.delete(fullName) ?? false;
+    if (removed && !ctx.system) this.writeCount++;
+    if (removed) this.recomputeDerived();
+    return removed;
+  }
+
+  public recomputeDerived(): void {
+    this.deriver?.derive(this);
+  }
+
+  /** Adds or replaces one row of a derived relationship (the deriver's own bookkeeping). */
+  public putDerivedRow(type: string, row: SRecord): void {
+    this.table(this.requireObject(type).name).set(row.Id, row);
+  }
+
+  /** Replaces all rows of a derived type (used by the deriver); keeps Ids stable by the caller's choice. */
+  public replaceDerived(type: string, rows: SRecord[]): void {
+    const def = this.requireObject(type);
+    const table = this.table(def.name);
+    table.clear();
+    for (const row of rows) table.set(row.Id, row);
+  }
+
+  /** Removes rows of any type that match a predicate, without counting a write (derived bookkeeping). */
+  public removeWhere(type: string, pred: (r: SRecord) => boolean): void {
+    const table = this.records.get(this.requireObject(type).name);
+    if (!table) return;
+    for (const [id, r] of table) if (pred(r)) table.delete(id);
+  }
+
+  // ---- whole-state dump ---------------------------------------------------------------------------------
+  public dump(): Fixture {
+    const records: Record<string, Array<Record<string, unknown>>> = {};
+    for (const [type, table] of this.records) {
+      const def = this.schema.get(type);
+      if (table.size === 0 || def?.derived) continue;
+      records[type] = [...table.values()].map((r) => structuredClone(r));
+    }
+    const metadata: Record<string, MetadataComponent[]> = {};
+    for (const [type, table] of this.metadata) {
+      if (table.size) metadata[type] = [...table.values()].map((c) => structuredClone(c));
+    }
+    return { records, metadata, emulator: structuredClone(this.settings) };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------
+  public recountLicenses(): void {
+    const users = this.all('User');
+    for (const lic of this.all('UserLicense')) {
+      const used = users.filter((u) => u.IsActive !== false && this.licenseOfUser(u)?.Id === lic.Id).length;
+      lic.UsedLicenses = used;
+    }
+    const pslAssigns = this.all('PermissionSetLicenseAssign');
+    for (const psl of this.all('PermissionSetLicense')) {
+      psl.UsedLicenses = pslAssigns.filter((a) => a.PermissionSetLicenseId === psl.Id).length;
+    }
+  }
+
+  public licenseOfUser(user: SRecord): SRecord | undefined {
+    const profile = this.get(String(user.ProfileId ?? ''));
+    return profile ? this.get(String(profile.UserLicenseId ?? '')) : undefined;
+  }
+
+  private table(type: string): Map<string, SRecord> {
+    let t = this.records.get(type);
+    if (!t) {
+      t = new Map();
+      this.records.set(type, t);
+    }
+    return t;
+  }
+
+  private metadataTable(type: string): Map<string, MetadataComponent> {
+    let t = this.metadata.get(type);
+    if (!t) {
+      t = new Map();
+      this.metadata.set(type, t);
+    }
+    return t;
+  }
+
+  private defaults(def: ObjectDef): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const f of def.fields.values()) if (f.defaultValue !== undefined) out[f.name] = f.defaultValue;
+    return out;
+  }
+
+  /** Maps field names case-insensitively to their API names and refuses unknown or read-only fields. */
+  private canonicalFields(def: ObjectDef, input: Record<string, unknown>, op: 'create' | 'update', ctx: WriteContext): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(input)) {
+      if (name === 'attributes') continue;
+      const f = findField(def, name);
+      if (!f) {
+        throw new ApiError('INVALID_FIELD', `No such column '${name}' on sobject of type ${def.name}`, 400, [name]);
+      }
+      if (!ctx.system) {
+        if (f.name === 'Id') {
+          if (op === 'create') throw new ApiError('INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: Id. Please check the security settings of this field and verify that it is read/write for your profile or permission set.', 400, ['Id']);
+          continue;
+        }
+        if (f.readOnly || (op === 'update' && f.createOnly)) {
+          throw new ApiError(
+            'INVALID_FIELD_FOR_INSERT_UPDATE',
+            `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+            400,
+            [f.name]
+          );
+        }
+      }
+      out[f.name] = this.coerce(def, f, value);
+    }
+    return out;
+  }
+
+  private coerce(def: ObjectDef, f: FieldDef, value: unknown): unknown {
+    if (value === null || value === undefined || value === '') return value === '' && f.type !== 'string' ? null : value;
+    switch (f.type) {
+      case 'boolean':
+        if (typeof value === 'boolean') return value;
+        if (value === 'true' || value === 'false') return value === 'true';
+        break;
+      case 'int':
+      case 'double':
+        if (typeof value === 'number') return value;
+        if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
+        break;
+      case 'reference':
+      case 'id':
+        if (typeof value === 'string' && /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(value)) return this.normalizeId(value);
+        throw new ApiError('MALFORMED_ID', `${def.name} ID: id value of incorrect type: ${String(value)}`, 400, [f.name]);
+      case 'datetime':
+      case 'date':
+        if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return value;
+        break;
+      default:
+        if (typeof value === 'string') return value;
+        if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    }
+    throw new ApiError('JSON_PARSER_ERROR', `Cannot deserialize instance of ${f.type} from value ${JSON.stringify(value)} for field ${f.name}`, 400, [f.name]);
+  }
+
+  private stampAudit(def: ObjectDef, record: SRecord, ctx: WriteContext, created: boolean): void {
+    const ts = this.timestamp();
+    if (created && def.fields.has('CreatedDate') && !record.CreatedDate) record.CreatedDate = ts;
+    if (created && def.fields.has('CreatedById') && ctx.userId) record.CreatedById = ctx.userId;
+    if (def.fields.has('LastModifiedDate')) record.LastModifiedDate = ts;
+    if (def.fields.has('LastModifiedById') && ctx.userId) record.LastModifiedById = ctx.userId;
+    if (def.fields.has('SystemModstamp')) record.SystemModstamp = ts;
+  }
+
+  /** Salesforce's validations, in the order a real save applies them. */
+  private validateRecord(def: ObjectDef, record: SRecord, before: SRecord | undefined): void {
+    const missing = [...def.fields.values()].filter(
+      (f) => f.required && (record[f.name] === undefined || record[f.name] === null || record[f.name] === '')
+    );
+    if (missing.length) {
+      throw new ApiError(
+        'REQUIRED_FIELD_MISSING',
+        `Required fields are missing: [${missing.map((f) => f.name).join(', ')}]`,
+        400,
+        missing.map((f) => f.name)
+      );
+    }
+    for (const f of def.fields.values()) {
+      const v = record[f.name];
+      if (v === undefined || v === null) continue;
+      if (f.maxLength && typeof v === 'string' && v.length > f.maxLength) {
+        throw new ApiError('STRING_TOO_LONG', `${f.name}: data value too large: ${v} (max length=${f.maxLength})`, 400, [f.name]);
+      }
+      if (f.picklist && !f.readOnly && !f.picklist.includes(String(v))) {
+        throw new ApiError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${f.name}: bad value for restricted picklist field: ${String(v)}`, 400, [f.name]);
+      }
+      if (f.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(String(v))) {
+        throw new ApiError('INVALID_EMAIL_ADDRESS', `${f.name}: invalid email address: ${String(v)}`, 400, [f.name]);
+      }
+      if (f.type === 'reference' && f.referenceTo && (!before || before[f.name] !== v)) {
+        const target = this.get(String(v));
+        const targetType = target ? this.typeOf(target.Id) : undefined;
+        if (!target || !targetType || !f.referenceTo.includes(targetType)) {
+          throw new ApiError('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, 400, [f.name]);
+        }
+      }
+    }
+    this.validateSpecial(def, record, before);
+  }
+
+  /** Object-specific rules of real orgs. */
+  private validateSpecial(def: ObjectDef, record: SRecord, before: SRecord | undefined): void {
+    if (def.name === 'User') {
+      const username = String(record.Username);
+      // Username must look like an email address (Salesforce: "the username must be in the form of an email address").
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(username)) {
+        throw new ApiError('INVALID_NEW_VALUE', `Username: invalid username: ${username}. The username must be in the form of an email address (for example, john@acme.com).`, 400, ['Username']);
+      }
+      const clash = this.all('User').find((u) => u.Id !== record.Id && String(u.Username).toLowerCase() === username.toLowerCase());
+      if (clash) {
+        throw new ApiError(
+          'DUPLICATE_USERNAME',
+          `Duplicate Username.<br>The username already exists in this or another Salesforce organization. Usernames must be unique across all Salesforce organizations. To resolve, use a different username (it doesn't need to match the user's email address).`,
+          400,
+          ['Username']
+        );
+      }
+      const becomesActive = record.IsActive !== false && (!before || before.IsActive === false || before.ProfileId !== record.ProfileId);
+      if (becomesActive) {
+        const lic = this.licenseOfUser(record);
+        if (lic) {
+          const used = this.all('User').filter((u) => u.Id !== record.Id && u.IsActive !== false && this.licenseOfUser(u)?.Id === lic.Id).length;
+          if (used >= Number(lic.TotalLicenses ?? 0)) {
+            throw new ApiError(
+              'LICENSE_LIMIT_EXCEEDED',
+              `License Limit Exceeded: no more ${String(lic.Name)} licenses are available`,
+              400,
+              []
+            );
+          }
+        }
+      }
+      if (!before && !record.CommunityNickname) record.CommunityNickname = `${username.split('@')[0]}${Date.now() % 100000}`;
+      record.Name = [record.FirstName, record.LastName].filter(Boolean).join(' ');
+    }
+    if (def.name === 'PermissionSetAssignment' && !before) {
+      const dup = this.all('PermissionSetAssignment').find(
+        (a) => a.AssigneeId === record.AssigneeId && a.PermissionSetId === record.PermissionSetId
+      );
+      if (dup) {
+        throw new ApiError('DUPLICATE_VALUE', `Duplicate PermissionSetAssignment. Assignee: ${String(record.AssigneeId)}; Permission Set: ${String(record.PermissionSetId)}`, 400, []);
+      }
+      this.checkPermissionSetLicense(record);
+    }
+    if (def.name === 'PermissionSetLicenseAssign' && !before) {
+      const dup = this.all('PermissionSetLicenseAssign').find(
+        (a) => a.AssigneeId === record.AssigneeId && a.PermissionSetLicenseId === record.PermissionSetLicenseId
+      );
+      if (dup) throw new ApiError('DUPLICATE_VALUE', 'duplicate value found: PermissionSetLicenseAssign already exists for this user', 400, []);
+      const psl = this.get(String(record.PermissionSetLicenseId));
+      if (psl && Number(psl.UsedLicenses ?? 0) >= Number(psl.TotalLicenses ?? 0)) {
+        throw new ApiError('LICENSE_LIMIT_EXCEEDED', `License Limit Exceeded: no more ${String(psl.MasterLabel)} permission set licenses are available`, 400);
+      }
+    }
+    if (def.name === 'SetupEntityAccess' && !before) {
+      const entityType = this.typeOf(String(record.SetupEntityId));
+      record.SetupEntityType = entityType;
+      const dup = this.all('SetupEntityAccess').find(
+        (a) => a.ParentId === record.ParentId && a.SetupEntityId === record.SetupEntityId
+      );
+      if (dup) throw new ApiError('DUPLICATE_VALUE', 'duplicate value found: SetupEntityId duplicates value on record with id: ' + dup.Id, 400, []);
+    }
+    if (def.name === 'ObjectPermissions' || def.name === 'FieldPermissions') {
+      const obj = findObject(this.schema, String(record.SobjectType));
+      if (!obj || obj.derived) {
+        throw new ApiError('INVALID_FIELD', `Invalid sobject type: ${String(record.SobjectType)}`, 400, ['SobjectType']);
+      }
+      if (def.name === 'FieldPermissions') {
+        const [objName, fieldName] = String(record.Field).split('.');
+        if (objName !== obj.name || !fieldName || !findField(obj, fieldName)) {
+          throw new ApiError('INVALID_FIELD', `Invalid field: ${String(record.Field)}`, 400, ['Field']);
+        }
+      }
+    }
+  }
+
+  /**
+   * A permission set tied to a permission set license can only be assigned to a user who holds that license;
+   * one tied to a user license only to users on that license. Real text: "The user license doesn't allow the
+   * permission" / permission set license missing (reference §1.5).
+   */
+  private checkPermissionSetLicense(assignment: SRecord): void {
+    const ps = this.get(String(assignment.PermissionSetId));
+    const user = this.get(String(assignment.AssigneeId));
+    if (!ps || !user || !ps.LicenseId) return;
+    const licType = this.typeOf(String(ps.LicenseId));
+    if (licType === 'PermissionSetLicense') {
+      const held = this.all('PermissionSetLicenseAssign').some(
+        (a) => a.AssigneeId === user.Id && a.PermissionSetLicenseId === ps.LicenseId
+      );
+      if (!held) {
+        const psl = this.get(String(ps.LicenseId));
+        throw new ApiError(
+          'FIELD_INTEGRITY_EXCEPTION',
+          `The user doesn't have the ${String(psl?.MasterLabel ?? 'required')} permission set license, which this permission set requires. Assign the permission set license first.`,
+          400,
+          ['PermissionSetId']
+        );
+      }
+    } else if (licType === 'UserLicense') {
+      if (this.licenseOfUser(user)?.Id !== ps.LicenseId) {
+        throw new ApiError('FIELD_INTEGRITY_EXCEPTION', "The user license doesn't allow the permission set's license.", 400, ['PermissionSetId']);
+      }
+    }
+  }
+
+  private afterWrite(def: ObjectDef, ctx: WriteContext): void {
+    if (!ctx.system) this.writeCount++;
+    if (['User', 'PermissionSetLicenseAssign', 'Profile', 'UserLicense'].includes(def.name)) this.recountLicenses();
+  }
+}
+
+export const defaultApiVersions = (): string[] => {
+  const out: string[] = [];
+  for (let v = 20; v <= 66; v++) out.push(`${v}.0`);
+  return out;
+};
+
+export const newAccessToken = (orgId: string): string =>
+  `${orgId.slice(0, 15)}!AQ${randomBytes(48).toString('base64').replace(/[+/=]/g, '').slice(0, 90)}`;
