@@ -7,6 +7,7 @@
  *
  * Field mapping: ../shared/reference/salesforce-facts.md §1.1, §1.14, §2.1, §2.2.
  */
+import { randomBytes } from 'node:crypto';
 import type { MetadataComponent, OrgStore, SRecord, StoreDeriver } from './store.js';
 
 export const ECA_TYPES = [

@@ -53,7 +53,11 @@ export type ObjectDef = {
   toolingOnly?: boolean;
   /** Rows are derived from metadata; the REST API cannot write them directly. */
   derived?: boolean;
+  /** Child relationships usable in SOQL subqueries and listed by describe. */
+  childRelationships: ChildRelationship[];
 };
+
+export type ChildRelationship = { relationshipName: string; childSObject: string; field: string };
 
 type FieldSpec = Omit<FieldDef, 'name'> | FieldType;
 
@@ -107,6 +111,13 @@ export const SYSTEM_PERMISSIONS = [
   'InstallPackaging',
   'ViewSetup',
   'ConnectedAppManagement' /* unconfirmed name; stands for "Manage Connected Apps" */,
+  /* External Client App permissions; API names from the Object Reference v67 field list of MutingPermissionSet/
+     PermissionSet: ExternalClientAppAdmin = "View all External Client Apps, view their settings, and edit their
+     policies"; ExternalClientAppDeveloper = "Create, edit, and delete External Client Apps"; ViewClientSecret =
+     "View External Client App Consumer Secrets in Metadata". */
+  'ExternalClientAppAdmin',
+  'ExternalClientAppDeveloper',
+  'ViewClientSecret',
 ] as const;
 
 const permissionFields = (): Record<string, FieldSpec> =>
@@ -492,6 +503,25 @@ const defs: Array<{
 
 export type Schema = Map<string, ObjectDef>;
 
+/**
+ * Child relationship names (parent -> children), as the Object Reference and describe name them:
+ * User.PermissionSetAssignments, PermissionSet.Assignments/ObjectPerms/FieldPerms/SetupEntityAccessItems and
+ * Account.Contacts/Opportunities/Cases are documented names. User.PermissionSetLicenseAssignments and
+ * User.OauthTokens are unconfirmed (the most likely names, following Salesforce's plural convention).
+ */
+const CHILD_RELATIONSHIPS: Array<[parent: string, relationshipName: string, child: string, field: string]> = [
+  ['User', 'PermissionSetAssignments', 'PermissionSetAssignment', 'AssigneeId'],
+  ['User', 'PermissionSetLicenseAssignments', 'PermissionSetLicenseAssign', 'AssigneeId'],
+  ['User', 'OauthTokens', 'OauthToken', 'UserId'],
+  ['PermissionSet', 'Assignments', 'PermissionSetAssignment', 'PermissionSetId'],
+  ['PermissionSet', 'ObjectPerms', 'ObjectPermissions', 'ParentId'],
+  ['PermissionSet', 'FieldPerms', 'FieldPermissions', 'ParentId'],
+  ['PermissionSet', 'SetupEntityAccessItems', 'SetupEntityAccess', 'ParentId'],
+  ['Account', 'Contacts', 'Contact', 'AccountId'],
+  ['Account', 'Opportunities', 'Opportunity', 'AccountId'],
+  ['Account', 'Cases', 'Case', 'AccountId'],
+];
+
 const toFieldDef = (name: string, spec: FieldSpec): FieldDef => (typeof spec === 'string' ? { name, type: spec } : { name, ...spec });
 
 /** Builds the catalogue; the caller may extend it (custom objects in a fixture). */
@@ -510,7 +540,11 @@ export const buildSchema = (): Schema => {
       tooling: d.tooling,
       toolingOnly: d.toolingOnly,
       derived: d.derived,
+      childRelationships: [],
     });
+  }
+  for (const [parent, relationshipName, childSObject, field] of CHILD_RELATIONSHIPS) {
+    schema.get(parent)?.childRelationships.push({ relationshipName, childSObject, field });
   }
   return schema;
 };
@@ -537,6 +571,11 @@ export const findRelationship = (obj: ObjectDef, relName: string): FieldDef | un
   const lower = relName.toLowerCase();
   for (const f of obj.fields.values()) if (f.relationshipName?.toLowerCase() === lower) return f;
   return undefined;
+};
+
+export const findChildRelationship = (obj: ObjectDef, relName: string): ChildRelationship | undefined => {
+  const lower = relName.toLowerCase();
+  return obj.childRelationships.find((c) => c.relationshipName.toLowerCase() === lower);
 };
 
 export const objectForKeyPrefix = (schema: Schema, id: string): ObjectDef | undefined => {

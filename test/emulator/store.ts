@@ -27,6 +27,10 @@ export type EmulatorSettings = {
   faults?: unknown[];
   /** Fixed "now" for reproducible fixtures (ISO date-time); default: the wall clock. */
   now?: string;
+  /** Login IP Ranges per Profile Name (Setup > Profiles > Login IP Ranges); see oauth.ts. */
+  loginIpRanges?: Record<string, Array<{ start: string; end: string; description?: string }>>;
+  /** The client address token requests are seen from (LoginHistory.SourceIp); default 127.0.0.1. See oauth.ts. */
+  sourceIp?: string;
   [key: string]: unknown;
 };
 
@@ -43,6 +47,12 @@ export type Session = {
   appId?: string;
   scopes: string[];
   issuedAt: number;
+  /**
+   * Issued as a JWT-format access token because the app has "Issue JSON Web Token (JWT)-based access tokens
+   * for named users" on: REST accepts it, the SOAP APIs (Metadata, Partner) and Bulk API refuse it (seed 001).
+   * Set by oauth.ts; metadata.ts should refuse such sessions (see oauth.ts `isSoapUsableSession`).
+   */
+  namedUserJwt?: boolean;
 };
 
 /** Keeps app-derived records in step with metadata; see apps.ts. */
