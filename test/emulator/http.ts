@@ -95,3 +95,23 @@ export const apiVersionOf = (path: string): string | undefined => /^\/services\/
 
 export const toApiError = (e: unknown): ApiError =>
   e instanceof ApiError ? e : new ApiError('UNKNOWN_EXCEPTION', e instanceof Error ? e.message : String(e), 500);
+
+/** Salesforce's answer for an unknown resource, an unknown sObject type or an unserved API version. */
+export const notFoundError = (): ApiError => new ApiError('NOT_FOUND', 'The requested resource does not exist', 404);
+
+/** The version of a `/services/data/vNN.N/...` path when the org serves it; otherwise NOT_FOUND, as real orgs answer. */
+export const requireApiVersion = (store: OrgStore, path: string): string => {
+  const v = apiVersionOf(path);
+  if (!v || !(store.settings.apiVersions ?? []).includes(v)) throw notFoundError();
+  return v;
+};
+
+/** The JSON body of a request; a body that is not JSON is refused with JSON_PARSER_ERROR (400). */
+export const readJson = (req: EmuRequest): unknown => {
+  const text = req.body.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ApiError('JSON_PARSER_ERROR', `Unexpected character in request body: ${e instanceof Error ? e.message : String(e)}`);
+  }
+};

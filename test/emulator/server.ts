@@ -22,6 +22,7 @@ import {
   type LogEntry,
   type Route,
 } from './http.js';
+import { connectRoutes } from './connect.js';
 import { metadataRoutes } from './metadata.js';
 import { oauthRoutes } from './oauth.js';
 import { restRoutes } from './rest.js';
@@ -102,7 +103,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const accessToken = store.settings.adminAccessToken ?? newAccessToken(store.orgId);
   store.sessions.set(accessToken, { token: accessToken, userId: adminId, scopes: ['api', 'web', 'full'], issuedAt: Date.now() });
 
-  const routes: Route[] = [...oauthRoutes(), ...soqlRoutes(), ...metadataRoutes(), ...restRoutes()];
+  const routes: Route[] = [...oauthRoutes(), ...soqlRoutes(), ...metadataRoutes(), ...connectRoutes(), ...restRoutes()];
 
   const handle = async (req: EmuRequest): Promise<EmuResponse> => {
     if (req.path === '/__emulator/state' && req.method === 'GET') return json(200, store.dump());

@@ -54,6 +54,8 @@ const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   suppressEmptyNode: false,
+  // xsi:nil="true" must keep its value (the builder's default prints attributes valued "true" bare).
+  suppressBooleanAttributes: false,
   format: false,
 });
 

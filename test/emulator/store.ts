@@ -293,6 +293,27 @@ export class OrgStore {
     for (const [id, r] of table) if (pred(r)) table.delete(id);
   }
 
+  // ---- transactions -------------------------------------------------------------------------------------
+  /**
+   * Captures records, metadata and the write count; the returned function restores them. Used by all-or-none
+   * requests (composite allOrNone, sObject Collections allOrNone) to roll back. Records are copied shallowly:
+   * writes replace record objects, and the only in-place changes (license counts) are recomputed.
+   */
+  public snapshot(): () => void {
+    const records = new Map([...this.records].map(([t, m]) => [t, new Map([...m].map(([id, r]) => [id, { ...r }]))]));
+    const metadata = new Map([...this.metadata].map(([t, m]) => [t, new Map([...m].map(([n, c]) => [n, structuredClone(c)]))]));
+    const writeCount = this.writeCount;
+    return (): void => {
+      this.records.clear();
+      for (const [t, m] of records) this.records.set(t, m);
+      this.metadata.clear();
+      for (const [t, m] of metadata) this.metadata.set(t, m);
+      this.writeCount = writeCount;
+      this.recomputeDerived();
+      this.recountLicenses();
+    };
+  }
+
   // ---- whole-state dump ---------------------------------------------------------------------------------
   public dump(): Fixture {
     const records: Record<string, Array<Record<string, unknown>>> = {};
