@@ -50,6 +50,16 @@ describe('the real sf CLI against the emulator', function () {
     expect(display.body.result?.id).to.equal(emu.store.orgId);
     expect(display.body.result?.username).to.equal('admin@emulated-org.example');
     expect(String(display.body.result?.instanceUrl).replace(/\/$/, '')).to.equal(emu.instanceUrl);
+    // The CLI stores the instance URL with a trailing slash and then asks for '//services/data': still served.
+    expect(display.body.result?.connectedStatus).to.equal('Connected');
+  });
+
+  it('answers sf data query, including the column description the CLI asks for (columns=true)', async () => {
+    const query = await sf.run(['data', 'query', '--target-org', 'emu', '--query', 'SELECT Username, Profile.Name FROM User WHERE IsActive = true']);
+    expect(query.code, query.stderr).to.equal(0);
+    expect(query.stdout).to.include('admin@emulated-org.example');
+    expect(query.stdout).to.include('System Administrator');
+    expect(emu.log().entries.some((e) => e.soql?.startsWith('SELECT Username, Profile.Name FROM User'))).to.be.true;
   });
 
   it('logs in with the JWT bearer flow as the integration user, and the token works', async () => {

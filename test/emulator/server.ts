@@ -168,7 +168,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
 
   const server: Server = createServer((req, res) => {
     void (async (): Promise<void> => {
-      const url = new URL(req.url ?? '/', store.instanceUrl);
+      // Clients that join an instance URL ending in '/' with '/services/...' send '//services/...'; Salesforce
+      // serves such paths, and URL parsing must not read them as a host.
+      const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), store.instanceUrl);
       const entry: LogEntry = { method: req.method ?? 'GET', path: url.pathname, time: new Date().toISOString() };
       const isEmulatorPath = url.pathname.startsWith('/__emulator/');
       try {

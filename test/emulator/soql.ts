@@ -22,6 +22,7 @@ import {
   type WhereClause,
 } from '@jetstreamapp/soql-parser-js';
 import { json, requireApiVersion, type EmuRequest, type EmuResponse, type Route } from './http.js';
+import { columnMetadata } from './soql-columns.js';
 import {
   findChildRelationship,
   findField,
@@ -871,6 +872,7 @@ const queryRoute = (api: QueryApi) => (req: EmuRequest, match: RegExpMatchArray,
   if (q === null || q.trim() === '') throw new ApiError('MALFORMED_QUERY', 'A query string has to be specified', 400); // unconfirmed text
   req.log.soql = q;
   const executed = executeSoql(store, q, { api, version });
+  if (req.url.searchParams.get('columns') === 'true') return json(200, columnMetadata(store.schema, q));
   const cursor: Cursor = { executed, batch: batchSizeOf(req) };
   const locator = newLocator();
   let open = cursors.get(store);
