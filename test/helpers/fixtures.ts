@@ -124,7 +124,7 @@ export const integrationFixture = (opts: IntegrationOptions = {}): IntegrationFi
           permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
           commaSeparatedPermissionSet: permissionSetId,
           refreshTokenPolicyType: 'Infinite',
-          ipRelaxationPolicyType: 'Enforce',
+          ipRelaxationPolicyType: 'Bypass',
           isClientCredentialsFlowEnabled: opts.clientCredentials ? 'true' : 'false',
           ...(opts.clientCredentials ? { clientCredentialsFlowUser: username } : {}),
         },
@@ -149,7 +149,7 @@ export const integrationFixture = (opts: IntegrationOptions = {}): IntegrationFi
           ...(opts.clientCredentials ? { oauthClientCredentialUser: username } : {}),
           scopes: ['Api', 'RefreshToken'],
         },
-        oauthPolicy: { ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' },
+        oauthPolicy: { ipRelaxation: 'BYPASS', refreshTokenPolicy: 'infinite' },
         permissionSetName: [name],
       },
     ];

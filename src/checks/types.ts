@@ -1,0 +1,63 @@
+/*
+ * Doctor checks: small pure units over an OrgSnapshot. Each has a stable id (a contract: documented in
+ * messages/checks.md, used in JSON/JUnit output and by `--error` to name the checks that confirm a cause).
+ */
+import type { OrgSnapshot } from '../org/types.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export type CheckGroup = 'org' | 'app' | 'user' | 'live';
+
+export type Fix = {
+  /** Where to change it in Setup (with seed 001 step numbers where they apply). */
+  setup: string;
+  /** The plugin command that makes the change, where the plugin can. */
+  command?: string;
+  /** True when `sf integration doctor --fix` can apply it. */
+  autoFixable?: boolean;
+};
+
+export type CheckResult = {
+  id: string;
+  group: CheckGroup;
+  status: CheckStatus;
+  /** One line naming the actual values seen; for skip, the reason the check could not run. */
+  finding: string;
+  fix?: Fix;
+};
+
+export type Flow = 'jwt' | 'client-credentials';
+
+/** Results of the live checks, performed by src/org before the checks run (checks stay pure). */
+export type LiveResult = {
+  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string };
+  apiCall?: { ok: boolean; status?: number; error?: string };
+};
+
+/** What the user asked the integration to be allowed (from a create spec), for drift. */
+export type DesiredAccess = {
+  objects: Array<{ object: string; read?: boolean; create?: boolean; edit?: boolean; delete?: boolean }>;
+  fields: Array<{ field: string; read?: boolean; edit?: boolean }>;
+  systemPermissions: string[];
+};
+
+export type CheckContext = {
+  now: Date;
+  flow: Flow;
+  /** The app looked for (--name), so a finding can name it when it is missing. */
+  appName?: string;
+  /** The user looked for (--username), so a finding can name it when it is missing. */
+  username?: string;
+  /** With --client-id: the key the external system uses. */
+  clientId?: string;
+  /** With --private-key-file: whether that key matches the app's certificate (computed by src/credentials). */
+  privateKey?: { path: string; matchesCertificate: boolean };
+  live?: LiveResult;
+  desired?: DesiredAccess;
+};
+
+export type Check = {
+  id: string;
+  group: CheckGroup;
+  run(snapshot: OrgSnapshot, ctx: CheckContext): Omit<CheckResult, 'id' | 'group'>;
+};

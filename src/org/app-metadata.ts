@@ -1,0 +1,219 @@
+/*
+ * External Client Apps and Connected Apps as Metadata API components, mapped to and from the one AppConfig
+ * face the rest of the plugin sees. Pure functions: XML text in, plain data out, and back.
+ * Field names: Metadata API Developer Guide (ExternalClientApplication, ExtlClntApp*, ConnectedApp); see
+ * ../shared/reference/salesforce-facts.md §2.
+ */
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { AppConfig, IpRelaxation, PermittedUsers, RefreshTokenPolicy } from './types.js';
+
+export const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
+
+/** The External Client App family: type, folder and suffix in a deploy/retrieve zip, and the component name. */
+export const ECA_PARTS = [
+  { type: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', member: (n: string): string => n },
+  { type: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', member: (n: string): string => `${n}_oauth` },
+  { type: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', member: (n: string): string => `${n}_glbloauth` },
+  { type: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', member: (n: string): string => `${n}_oauthPlcy` },
+  { type: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', member: (n: string): string => `${n}_plcy` },
+] as const;
+
+export type EcaPartType = (typeof ECA_PARTS)[number]['type'];
+
+export type Component = Record<string, unknown>;
+
+/** The five ECA components of one app, by type (any may be missing in an org). */
+export type EcaComponents = Partial<Record<EcaPartType, Component>>;
+
+const SCOPE_NAMES: Record<string, string[]> = {
+  Api: ['api'],
+  RefreshToken: ['refresh_token', 'offline_access'],
+  OfflineAccess: ['refresh_token', 'offline_access'],
+  Full: ['full'],
+  Web: ['web'],
+  Basic: ['id'],
+  OpenID: ['openid'],
+  Profile: ['profile'],
+  Email: ['email'],
+  Address: ['address'],
+  Phone: ['phone'],
+  Chatter: ['chatter_api'],
+  CustomApplications: ['visualforce'],
+  CustomPermissions: ['custom_permissions'],
+  Wave: ['wave_api'],
+  Eclair: ['eclair_api'],
+  Pardot: ['pardot_api'],
+  Lightning: ['lightning'],
+  Content: ['content'],
+  CDPIngest: ['cdp_ingest_api'],
+  Chatbot: ['chatbot_api'],
+  SFApiPlatform: ['sfap_api'],
+  MCP: ['mcp_api'],
+};
+
+/** Metadata scope names (Api, RefreshToken) → the OAuth names tokens carry (api, refresh_token, offline_access). */
+export const oauthScopeNames = (metadataScopes: string[]): string[] => [
+  ...new Set(metadataScopes.flatMap((s) => SCOPE_NAMES[s] ?? [s.toLowerCase()])),
+];
+
+const parser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: true });
+
+/** Parses one metadata file (or a readMetadata record body) into its root element name and content. */
+export const parseComponentXml = (xml: string): { type: string; component: Component } => {
+  const doc = parser.parse(xml) as Record<string, unknown>;
+  const type = Object.keys(doc).find((k) => k !== '?xml');
+  if (!type) throw new Error('Empty metadata file');
+  const component = doc[type];
+  return { type, component: (component && typeof component === 'object' ? component : {}) as Component };
+};
+
+const builder = new XMLBuilder({ format: true, indentBy: '    ', suppressEmptyNode: false });
+
+/** Serialises a component as a metadata file, elements in alphabetical order as Salesforce writes them. */
+export const componentXml = (type: string, component: Component): string => {
+  const sorted = Object.fromEntries(
+    Object.entries(component)
+      .filter(([k, v]) => k !== 'fullName' && v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [type]: { '@_xmlns': METADATA_NS, ...sorted } }) as string}`;
+};
+
+export const packageXml = (types: Array<{ name: string; members: string[] }>, version: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n${
+    builder.build({
+      Package: { '@_xmlns': METADATA_NS, types: types.map((t) => ({ members: t.members, name: t.name })), version },
+    }) as string
+  }`;
+
+const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+const bool = (v: unknown): boolean => v === true || v === 'true';
+const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]).filter(Boolean);
+const csv = (v: unknown): string[] =>
+  (str(v) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const ECA_IP: Record<string, IpRelaxation> = {
+  Enforce: 'ENFORCE',
+  Bypass: 'BYPASS',
+  Bypass_2factor: 'BYPASS_2FACTOR',
+  Enforce_RelaxRefresh: 'ENFORCE_RELAXREFRESH',
+};
+
+const unitOf = (v: unknown): RefreshTokenPolicy['unit'] => {
+  const u = (str(v) ?? 'Days').toUpperCase();
+  return u === 'HOURS' || u === 'MONTHS' ? u : 'DAYS';
+};
+
+/** ConnectedApp spelling: infinite | zero | specific_lifetime:N:UNIT | specific_inactivity:N:UNIT. */
+export const parseRefreshPolicy = (text: string | undefined): RefreshTokenPolicy => {
+  if (!text || text === 'infinite') return { type: 'infinite' };
+  if (text === 'zero') return { type: 'zero' };
+  const [kind, n, unit] = text.split(':');
+  return {
+    type: kind === 'specific_inactivity' ? 'specific_inactivity' : 'specific_lifetime',
+    value: Number(n),
+    unit: unitOf(unit),
+  };
+};
+
+export const formatRefreshPolicy = (p: RefreshTokenPolicy): string =>
+  p.type === 'infinite' || p.type === 'zero' ? p.type : `${p.type}:${p.value ?? 1}:${p.unit ?? 'DAYS'}`;
+
+const ecaRefreshPolicy = (pol: Component | undefined): RefreshTokenPolicy => {
+  switch (str(pol?.refreshTokenPolicyType)) {
+    case 'Zero':
+      return { type: 'zero' };
+    case 'SpecificLifetime':
+      return { type: 'specific_lifetime', value: Number(str(pol?.refreshTokenValidityPeriod) ?? 1), unit: unitOf(pol?.refreshTokenValidityUnit) };
+    case 'SpecificInactivity':
+      return { type: 'specific_inactivity', value: Number(str(pol?.refreshTokenValidityPeriod) ?? 1), unit: unitOf(pol?.refreshTokenValidityUnit) };
+    default:
+      return { type: 'infinite' };
+  }
+};
+
+export type AppRecordFacts = { id: string; createdDate?: string; lastModifiedDate?: string };
+
+/** An External Client App's components (from a retrieve) as an AppConfig. */
+export const ecaToAppConfig = (name: string, parts: EcaComponents, facts: AppRecordFacts): AppConfig => {
+  const header = parts.ExternalClientApplication ?? {};
+  const settings = parts.ExtlClntAppOauthSettings;
+  const global = parts.ExtlClntAppGlobalOauthSettings;
+  const pol = parts.ExtlClntAppOauthConfigurablePolicies;
+  return {
+    kind: 'external-client-app',
+    id: facts.id,
+    name,
+    label: str(header.label) ?? name,
+    contactEmail: str(header.contactEmail),
+    consumerKey: str(global?.consumerKey),
+    certificate: str(global?.certificate),
+    clientCredentialsEnabled: bool(global?.isClientCredentialsFlowEnabled) && bool(pol?.isClientCredentialsFlowEnabled),
+    runAsUsername: str(pol?.clientCredentialsFlowUser),
+    scopes: oauthScopeNames(csv(settings?.commaSeparatedOauthScopes)),
+    // isPkceRequired defaults to true on External Client Apps.
+    pkceRequired: global?.isPkceRequired === undefined ? true : bool(global.isPkceRequired),
+    namedUserJwt: bool(global?.isNamedUserJwtEnabled),
+    permittedUsers: (str(pol?.permittedUsersPolicyType) as PermittedUsers | undefined) ?? 'AllSelfAuthorized',
+    permissionSetIds: csv(pol?.commaSeparatedPermissionSet),
+    profileIds: csv(pol?.commaSeparatedProfile),
+    refreshTokenPolicy: ecaRefreshPolicy(pol),
+    ipRelaxation: ECA_IP[str(pol?.ipRelaxationPolicyType) ?? 'Enforce'] ?? 'ENFORCE',
+    createdDate: facts.createdDate,
+    lastModifiedDate: facts.lastModifiedDate,
+  };
+};
+
+/** A ConnectedApp component (readMetadata) as an AppConfig; names of selected sets/profiles resolved by the caller. */
+export const connectedAppToAppConfig = (
+  component: Component,
+  facts: AppRecordFacts,
+  resolve: { permissionSetIdByName(n: string): string | undefined; profileIdByName(n: string): string | undefined }
+): AppConfig => {
+  const cfg = (component.oauthConfig ?? {}) as Component;
+  const pol = (component.oauthPolicy ?? {}) as Component;
+  return {
+    kind: 'connected-app',
+    id: facts.id,
+    name: String(component.fullName),
+    label: str(component.label) ?? String(component.fullName),
+    contactEmail: str(component.contactEmail),
+    consumerKey: str(cfg.consumerKey),
+    certificate: str(cfg.certificate),
+    clientCredentialsEnabled: bool(cfg.isClientCredentialEnabled),
+    runAsUsername: str(cfg.oauthClientCredentialUser),
+    scopes: oauthScopeNames(list(cfg.scopes)),
+    pkceRequired: bool(cfg.isPkceRequired),
+    namedUserJwt: bool(cfg.isNamedUserJwtEnabled),
+    permittedUsers: bool(cfg.isAdminApproved) ? 'AdminApprovedPreAuthorized' : 'AllSelfAuthorized',
+    permissionSetIds: list(component.permissionSetName)
+      .map((n) => resolve.permissionSetIdByName(n))
+      .filter((x): x is string => Boolean(x)),
+    profileIds: list(component.profileName)
+      .map((n) => resolve.profileIdByName(n))
+      .filter((x): x is string => Boolean(x)),
+    refreshTokenPolicy: parseRefreshPolicy(str(pol.refreshTokenPolicy)),
+    ipRelaxation: (str(pol.ipRelaxation) as IpRelaxation | undefined) ?? 'ENFORCE',
+    createdDate: facts.createdDate,
+    lastModifiedDate: facts.lastModifiedDate,
+  };
+};
+
+/** Groups the files of a retrieve zip (already unzipped to path → text) into ECA components by app name. */
+export const groupEcaFiles = (files: Record<string, string>): Record<string, EcaComponents> => {
+  const byApp: Record<string, EcaComponents> = {};
+  for (const [path, text] of Object.entries(files)) {
+    const part = ECA_PARTS.find((p) => path.endsWith(`.${p.suffix}`) || path.endsWith(`.${p.suffix}-meta.xml`));
+    if (!part) continue;
+    const { component } = parseComponentXml(text);
+    const fileName = path.split('/').pop() ?? path;
+    const memberName = fileName.slice(0, fileName.indexOf(`.${part.suffix}`));
+    const appName = part.type === 'ExternalClientApplication' ? memberName : str(component.externalClientApplication);
+    if (!appName) continue;
+    byApp[appName] = { ...(byApp[appName] ?? {}), [part.type]: component };
+  }
+  return byApp;
+};

@@ -1,0 +1,178 @@
+/*
+ * Writing an app: External Client Apps only through Metadata API deploy (Salesforce Help, "Deploy a Local
+ * External Client App"; ../shared/reference/eca-deploy.md §1), all five components in one deploy; Connected
+ * Apps through upsertMetadata. The org mints consumer keys: none is sent (eca-deploy.md §3).
+ */
+import JSZip from 'jszip';
+import type { DesiredApp, Flow } from '../spec/types.js';
+import { ECA_PARTS, componentXml, formatRefreshPolicy, packageXml, type Component } from './app-metadata.js';
+import { ApiCallError, withRetry, type Transport } from './transport.js';
+import type { RefreshTokenPolicy } from './types.js';
+
+export type AppWrite = {
+  app: DesiredApp;
+  flow: Flow;
+  certificatePem?: string;
+  permissionSetId: string;
+  runAsUsername?: string;
+};
+
+const ECA_REFRESH: Record<RefreshTokenPolicy['type'], string> = {
+  infinite: 'Infinite',
+  zero: 'Zero',
+  // eslint-disable-next-line camelcase
+  specific_lifetime: 'SpecificLifetime',
+  // eslint-disable-next-line camelcase
+  specific_inactivity: 'SpecificInactivity',
+};
+
+const ECA_IP: Record<string, string> = {
+  ENFORCE: 'Enforce',
+  BYPASS: 'Bypass',
+  BYPASS_2FACTOR: 'Bypass_2factor',
+  ENFORCE_RELAXREFRESH: 'Enforce_RelaxRefresh',
+};
+
+const titleCase = (unit: string | undefined): string => (unit ? unit.charAt(0) + unit.slice(1).toLowerCase() : 'Days');
+
+/** The five External Client App components for the desired app (seed 001 steps 2, 4 and 6; seed 004). */
+export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string; component: Component }> => {
+  const { app } = w;
+  const cc = w.flow === 'client-credentials';
+  const [header, oauth, global, policies, plugin] = ECA_PARTS;
+  const policy = app.refreshTokenPolicy;
+  return [
+    {
+      type: header.type,
+      member: header.member(app.name),
+      component: { contactEmail: app.contactEmail, description: app.description, distributionState: 'Local', isProtected: false, label: app.label },
+    },
+    {
+      type: oauth.type,
+      member: oauth.member(app.name),
+      component: { commaSeparatedOauthScopes: app.scopes.join(', '), externalClientApplication: app.name, label: app.label },
+    },
+    {
+      type: global.type,
+      member: global.member(app.name),
+      component: {
+        callbackUrl: app.callbackUrl,
+        ...(w.certificatePem && !cc ? { certificate: w.certificatePem } : {}),
+        externalClientApplication: app.name,
+        isClientCredentialsFlowEnabled: cc,
+        isConsumerSecretOptional: !cc,
+        isIntrospectAllTokens: false,
+        isNamedUserJwtEnabled: false,
+        isPkceRequired: false,
+        isSecretRequiredForRefreshToken: false,
+        label: app.label,
+        shouldRotateConsumerKey: false,
+        shouldRotateConsumerSecret: false,
+      },
+    },
+    {
+      type: policies.type,
+      member: policies.member(app.name),
+      component: {
+        ...(cc && w.runAsUsername ? { clientCredentialsFlowUser: w.runAsUsername } : {}),
+        commaSeparatedPermissionSet: w.permissionSetId,
+        externalClientApplication: app.name,
+        ipRelaxationPolicyType: ECA_IP[app.ipRelaxation] ?? 'Enforce',
+        isClientCredentialsFlowEnabled: cc,
+        label: app.label,
+        permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
+        refreshTokenPolicyType: ECA_REFRESH[policy.type],
+        ...(policy.type.startsWith('specific') ? { refreshTokenValidityPeriod: policy.value ?? 1, refreshTokenValidityUnit: titleCase(policy.unit) } : {}),
+      },
+    },
+    {
+      type: plugin.type,
+      member: plugin.member(app.name),
+      component: { externalClientApplication: app.name, isEnabled: true, isOauthPluginEnabled: true, label: app.label },
+    },
+  ];
+};
+
+/** The zip a deploy carries: package.xml plus one file per component. */
+export const ecaDeployZip = async (w: AppWrite, apiVersion: string): Promise<Buffer> => {
+  const zip = new JSZip();
+  const comps = ecaComponents(w);
+  zip.file('package.xml', packageXml(comps.map((c) => ({ name: c.type, members: [c.member] })), apiVersion));
+  for (const c of comps) {
+    const part = ECA_PARTS.find((p) => p.type === c.type)!;
+    zip.file(`${part.folder}/${c.member}.${part.suffix}`, componentXml(c.type, c.component));
+  }
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+};
+
+type DeployFailure = { componentType?: string; fullName?: string; problem?: string; problemType?: string };
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Deploys the External Client App and waits for the result; component failures become one ApiCallError. */
+export const deployEca = async (transport: Transport, w: AppWrite): Promise<void> => {
+  const zip = await ecaDeployZip(w, transport.apiVersion);
+  const metadata = transport.conn.metadata;
+  const started = await withRetry(async (): Promise<{ id: string }> => {
+    transport.roundTrips++;
+    // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
+    const locator = metadata.deploy(zip, { rollbackOnError: true, singlePackage: true });
+    return (await locator) as unknown as { id: string };
+  });
+  for (let attempt = 0; ; attempt++) {
+    // eslint-disable-next-line no-await-in-loop
+    const result = await withRetry(() => {
+      transport.roundTrips++;
+      return metadata.checkDeployStatus(started.id, true);
+    });
+    if (String(result.done) === 'true') {
+      if (String(result.success) === 'true') return;
+      const details = (result.details ?? {}) as { componentFailures?: DeployFailure | DeployFailure[] };
+      const failures = asArray(details.componentFailures);
+      const text = failures.map((f) => `${f.componentType ?? ''} ${f.fullName ?? ''}: ${f.problem ?? ''}`.trim()).join('\n');
+      throw new ApiCallError('DEPLOY_FAILED', text || `Deploy ${started.id} failed: ${String(result.status)}`);
+    }
+    if (attempt > 120) throw new ApiCallError('DEPLOY_TIMEOUT', `Deploy ${started.id} did not finish.`);
+    // eslint-disable-next-line no-await-in-loop
+    await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+  }
+};
+
+/** A Connected App with the flow's settings (ConnectedApp metadata; names, not Ids, select permission sets). */
+export const connectedAppComponent = (w: AppWrite, permissionSetName: string): Component => {
+  const cc = w.flow === 'client-credentials';
+  return {
+    fullName: w.app.name,
+    contactEmail: w.app.contactEmail,
+    description: w.app.description,
+    label: w.app.label,
+    oauthConfig: {
+      callbackUrl: w.app.callbackUrl,
+      ...(w.certificatePem && !cc ? { certificate: w.certificatePem } : {}),
+      isAdminApproved: true,
+      isClientCredentialEnabled: cc,
+      isConsumerSecretOptional: !cc,
+      isIntrospectAllTokens: false,
+      isNamedUserJwtEnabled: false,
+      isPkceRequired: false,
+      ...(cc && w.runAsUsername ? { oauthClientCredentialUser: w.runAsUsername } : {}),
+      scopes: w.app.scopes,
+    },
+    oauthPolicy: { ipRelaxation: w.app.ipRelaxation, refreshTokenPolicy: formatRefreshPolicy(w.app.refreshTokenPolicy) },
+    permissionSetName: [permissionSetName],
+  };
+};
+
+/** Creates or updates a Connected App through upsertMetadata. */
+export const upsertConnectedApp = async (transport: Transport, w: AppWrite, permissionSetName: string): Promise<void> => {
+  const component = connectedAppComponent(w, permissionSetName);
+  const result = await withRetry(() => {
+    transport.roundTrips++;
+    return transport.conn.metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof transport.conn.metadata.upsert>[1]);
+  });
+  const first = (Array.isArray(result) ? result[0] : result) as { success?: unknown; errors?: unknown };
+  if (String(first?.success) !== 'true') {
+    const errors = asArray(first?.errors as { message?: string; statusCode?: string } | Array<{ message?: string; statusCode?: string }>);
+    throw new ApiCallError(errors[0]?.statusCode ?? 'UPSERT_FAILED', errors.map((e) => e.message ?? '').join('\n') || 'upsertMetadata failed');
+  }
+};

@@ -1,0 +1,404 @@
+/*
+ * One read of everything checks and the planner need: a composite batch of SOQL queries (one round trip,
+ * two when the user must be found through the app), then one metadata read of the app. Missing things are
+ * left undefined for the checks to report; only an unreachable org throws.
+ */
+import JSZip from 'jszip';
+import {
+  ECA_PARTS,
+  connectedAppToAppConfig,
+  ecaToAppConfig,
+  groupEcaFiles,
+  parseComponentXml,
+  type Component,
+} from './app-metadata.js';
+import { ApiCallError, soqlString, type Transport } from './transport.js';
+import type { AppConfig, AppKind, OrgInfo, OrgSnapshot, PermissionSetInfo, SystemPermissions, UserInfo } from './types.js';
+
+export const INTEGRATION_LICENSE = 'Salesforce Integration';
+export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
+export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
+
+/**
+ * System permissions the plugin reads on profiles and permission sets: API access and the dangerous tiers of
+ * ../shared/reference/anchors.md §2. Reading more would only make the query longer.
+ */
+export const READ_PERMISSIONS = [
+  'ApiEnabled',
+  'ApiUserOnly',
+  'ModifyAllData',
+  'ViewAllData',
+  'AuthorApex',
+  'CustomizeApplication',
+  'ModifyMetadata',
+  'ManageProfilesPermissionsets',
+  'ManageUsers',
+  'ManageInternalUsers',
+  'AssignPermissionSets',
+  'ManageRoles',
+  'ManageSharing',
+  'ResetPasswords',
+  'ManagePasswordPolicies',
+  'ManageTwoFactor',
+  'ManageAuthProviders',
+  'ManageCertificates',
+  'PasswordNeverExpires',
+  'ViewAllUsers',
+  'EditReadonlyFields',
+  'QueryAllFiles',
+  'DataExport',
+  'ExportReport',
+  'BulkApiHardDelete',
+  'ManageEncryptionKeys',
+  'ViewEncryptedData',
+  'ViewEventLogFiles',
+  'InstallPackaging',
+  'ViewSetup',
+] as const;
+
+export type SnapshotTarget = {
+  appName?: string;
+  username?: string;
+  /** create: the permission set it manages, read with its object and field permissions. */
+  permissionSetName?: string;
+  /** create: the running user, for defaults. */
+  runningUsername?: string;
+};
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+const rel = (row: Row, path: string): unknown =>
+  path.split('.').reduce<unknown>((acc, k) => (acc && typeof acc === 'object' ? (acc as Row)[k] : undefined), row);
+
+const SALESFORCE_HOSTS = /\.(my\.salesforce\.com|salesforce\.com|force\.com|sfcrmproducts\.cn)$/i;
+
+/**
+ * Login host, JWT audience and My Domain subdomain for an org (seed 001 step 7; sfdx-core SfdcUrl). A
+ * non-Salesforce host (a local emulator, a proxy) is its own login host.
+ */
+export const orgLoginFacts = (instanceUrl: string, isSandbox: boolean): Pick<OrgInfo, 'loginUrl' | 'audience' | 'subdomain'> => {
+  const host = new URL(instanceUrl).hostname;
+  const audience = isSandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
+  if (!SALESFORCE_HOSTS.test(host)) return { loginUrl: new URL(instanceUrl).origin, audience };
+  const m = /^(.+?)\.my\.salesforce\.com$/i.exec(host);
+  return { loginUrl: audience, audience, subdomain: m ? m[1] : undefined };
+};
+
+const permissionFields = READ_PERMISSIONS.map((p) => `Permissions${p}`).join(', ');
+
+const systemPermissions = (row: Row): SystemPermissions =>
+  Object.fromEntries(READ_PERMISSIONS.map((p) => [p, row[`Permissions${p}`] === true]));
+
+const permissionSetInfo = (row: Row): PermissionSetInfo => ({
+  id: String(row.Id),
+  name: String(row.Name),
+  label: String(row.Label ?? row.Name),
+  licenseName: undefined,
+  isOwnedByProfile: row.IsOwnedByProfile === true,
+  profileId: str(row.ProfileId),
+  profileName: str(rel(row, 'Profile.Name')),
+  systemPermissions: systemPermissions(row),
+  objects: [],
+  fields: [],
+});
+
+const rowsOr = (v: Row[] | ApiCallError): Row[] => (v instanceof ApiCallError ? [] : v);
+
+/** The queries of the batched read. Semi-joins keep it to rows that matter; SOQL allows one level. */
+const snapshotQueries = (t: SnapshotTarget): Record<string, string> => {
+  const q: Record<string, string> = {
+    org: 'SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate, InstanceName FROM Organization',
+    license: `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE)}`,
+    psl: `SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(API_INTEGRATION_PSL)}`,
+    profile: `SELECT Id, Name FROM Profile WHERE Name = ${soqlString(INTEGRATION_PROFILE)}`,
+    ecas: 'SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate FROM ExternalClientApplication',
+    connectedApps: 'SELECT Id, Name, CreatedDate, LastModifiedDate FROM ConnectedApplication',
+    appAccess:
+      "SELECT Id, ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication')",
+    appPermissionSets: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Id IN (SELECT ParentId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication'))`,
+  };
+  if (t.permissionSetName) {
+    const n = soqlString(t.permissionSetName);
+    q.targetPermissionSet = `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Name = ${n} AND IsOwnedByProfile = false`;
+    q.targetObjectPerms = `SELECT Id, ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE Parent.Name = ${n}`;
+    q.targetFieldPerms = `SELECT Id, ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE Parent.Name = ${n}`;
+  }
+  if (t.runningUsername) {
+    q.runningUser = `SELECT Id, Username, Email, TimeZoneSidKey, LocaleSidKey, LanguageLocaleKey, EmailEncodingKey FROM User WHERE Username = ${soqlString(t.runningUsername)}`;
+  }
+  if (!t.username) {
+    // Who is pre-authorized for any app: lets doctor --name find the app's user without a second query.
+    q.preauthorized =
+      "SELECT AssigneeId, Assignee.Username, PermissionSetId FROM PermissionSetAssignment WHERE PermissionSetId IN (SELECT ParentId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication'))";
+  }
+  return q;
+};
+
+const userQueries = (username: string): Record<string, string> => {
+  const u = soqlString(username);
+  const assigned = `SELECT PermissionSetId FROM PermissionSetAssignment WHERE Assignee.Username = ${u}`;
+  return {
+    user: `SELECT Id, Username, Name, Email, IsActive, ProfileId, Profile.Name, Profile.UserLicense.Name, TimeZoneSidKey, LocaleSidKey, LanguageLocaleKey, EmailEncodingKey, LastLoginDate FROM User WHERE Username = ${u}`,
+    assignments: `SELECT Id, PermissionSetId, ExpirationDate FROM PermissionSetAssignment WHERE Assignee.Username = ${u}`,
+    pslAssignments: `SELECT Id, PermissionSetLicense.DeveloperName FROM PermissionSetLicenseAssign WHERE Assignee.Username = ${u}`,
+    userPermissionSets: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Id IN (${assigned})`,
+    profilePermissionSet: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = ${u})`,
+    objectPerms: `SELECT Id, ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE ParentId IN (${assigned})`,
+    fieldPerms: `SELECT Id, ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId IN (${assigned})`,
+    logins: `SELECT LoginTime, Status, Application, LoginType FROM LoginHistory WHERE UserId IN (SELECT Id FROM User WHERE Username = ${u}) ORDER BY LoginTime DESC LIMIT 20`,
+  };
+};
+
+const licenseNames = (rows: Row[]): Map<string, string> => new Map(rows.map((r) => [String(r.Id), String(r.Name ?? r.DeveloperName)]));
+
+/** Finds the app by API name among both kinds; `kind` narrows when the user said which. */
+const findAppRecord = (
+  name: string,
+  ecas: Row[],
+  cas: Row[],
+  kind?: AppKind
+): { kind: AppKind; row: Row } | undefined => {
+  const lower = name.toLowerCase();
+  const eca = ecas.find((r) => String(r.DeveloperName).toLowerCase() === lower);
+  const ca = cas.find((r) => String(r.Name).toLowerCase() === lower);
+  if (eca && kind !== 'connected-app') return { kind: 'external-client-app', row: eca };
+  if (ca && kind !== 'external-client-app') return { kind: 'connected-app', row: ca };
+  return undefined;
+};
+
+/** Reads an External Client App's five components with one retrieve (deploy/retrieve is their only API). */
+export const retrieveEca = async (transport: Transport, name: string): Promise<Record<string, Component>> => {
+  const metadata = transport.conn.metadata;
+  transport.roundTrips++;
+  const request = {
+    apiVersion: Number(transport.apiVersion),
+    singlePackage: true,
+    unpackaged: {
+      types: ECA_PARTS.map((p) => ({ name: p.type, members: [p.type === 'ExternalClientApplication' ? name : '*'] })),
+      version: transport.apiVersion,
+    },
+  };
+  // jsforce's RetrieveRequest type wants every Package field; the Metadata API needs only these.
+  const started = await metadata.retrieve(request as unknown as Parameters<typeof metadata.retrieve>[0]);
+  for (let attempt = 0; ; attempt++) {
+    transport.roundTrips++;
+    // eslint-disable-next-line no-await-in-loop
+    const status = await metadata.checkRetrieveStatus(started.id);
+    if (String(status.done) === 'true') {
+      if (!status.zipFile) return {};
+      // eslint-disable-next-line no-await-in-loop
+      const zip = await JSZip.loadAsync(status.zipFile, { base64: true });
+      const files: Record<string, string> = {};
+      // eslint-disable-next-line no-await-in-loop
+      await Promise.all(
+        Object.values(zip.files)
+          .filter((f) => !f.dir)
+          .map(async (f) => {
+            files[f.name] = await f.async('string');
+          })
+      );
+      return groupEcaFiles(files)[name] ?? {};
+    }
+    if (attempt > 60) throw new ApiCallError('RETRIEVE_TIMEOUT', `Retrieving External Client App ${name} did not finish.`);
+    // eslint-disable-next-line no-await-in-loop
+    await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+  }
+};
+
+/** Reads a Connected App with readMetadata (CRUD is allowed for ConnectedApp). */
+export const readConnectedApp = async (transport: Transport, name: string): Promise<Component | undefined> => {
+  transport.roundTrips++;
+  const result = (await transport.conn.metadata.read('ConnectedApp', name)) as unknown as Component | Component[];
+  const record = Array.isArray(result) ? result[0] : result;
+  return record && str(record.fullName) ? record : undefined;
+};
+
+const buildUser = (b: Record<string, Row[] | ApiCallError>): UserInfo | undefined => {
+  const row = rowsOr(b.user ?? [])[0];
+  if (!row) return undefined;
+  return {
+    id: String(row.Id),
+    username: String(row.Username),
+    name: String(row.Name ?? ''),
+    email: String(row.Email ?? ''),
+    isActive: row.IsActive !== false,
+    profileId: String(row.ProfileId),
+    profileName: String(rel(row, 'Profile.Name') ?? ''),
+    userLicenseName: String(rel(row, 'Profile.UserLicense.Name') ?? ''),
+    profilePermissionSetId: str(rowsOr(b.profilePermissionSet ?? [])[0]?.Id),
+    assignments: rowsOr(b.assignments ?? []).map((a) => ({
+      id: String(a.Id),
+      permissionSetId: String(a.PermissionSetId),
+      expirationDate: str(a.ExpirationDate),
+    })),
+    permissionSetLicenses: rowsOr(b.pslAssignments ?? []).map((a) => String(rel(a, 'PermissionSetLicense.DeveloperName'))),
+    timeZoneSidKey: str(row.TimeZoneSidKey),
+    localeSidKey: str(row.LocaleSidKey),
+    languageLocaleKey: str(row.LanguageLocaleKey),
+    emailEncodingKey: str(row.EmailEncodingKey),
+    lastLoginDate: str(row.LastLoginDate),
+  };
+};
+
+export type ReadOptions = { appKind?: AppKind };
+
+/** The org as the checks and the planner see it. */
+export const readSnapshot = async (transport: Transport, target: SnapshotTarget, opts: ReadOptions = {}): Promise<OrgSnapshot> => {
+  const first = await transport.queryBatch({
+    ...snapshotQueries(target),
+    ...(target.username ? userQueries(target.username) : {}),
+  });
+  const orgRow = rowsOr(first.org)[0];
+  if (!orgRow) {
+    const err = first.org instanceof ApiCallError ? first.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
+    throw err;
+  }
+  const ecas = rowsOr(first.ecas);
+  const cas = rowsOr(first.connectedApps);
+  const found = target.appName ? findAppRecord(target.appName, ecas, cas, opts.appKind) : undefined;
+
+  // With only --name: the user is the app's run-as user or the one user pre-authorized through its sets.
+  let username = target.username;
+  let batch: Record<string, Row[] | ApiCallError> = first;
+  let appComponents: { eca?: Record<string, Component>; ca?: Component } = {};
+  const readApp = async (): Promise<void> => {
+    if (!found) return;
+    if (found.kind === 'external-client-app') appComponents = { eca: await retrieveEca(transport, String(found.row.DeveloperName)) };
+    else appComponents = { ca: await readConnectedApp(transport, String(found.row.Name)) };
+  };
+  await readApp();
+
+  const psRows = [...rowsOr(first.appPermissionSets)];
+  const permissionSetIdByName = (n: string): string | undefined => psRows.find((r) => r.Name === n && r.IsOwnedByProfile !== true)?.Id as string | undefined;
+  const profileIdByName = (n: string): string | undefined => psRows.find((r) => rel(r, 'Profile.Name') === n)?.ProfileId as string | undefined;
+
+  let app: AppConfig | undefined;
+  if (found?.kind === 'external-client-app') {
+    app = ecaToAppConfig(String(found.row.DeveloperName), appComponents.eca ?? {}, {
+      id: String(found.row.Id),
+      createdDate: str(found.row.CreatedDate),
+      lastModifiedDate: str(found.row.LastModifiedDate),
+    });
+  } else if (found?.kind === 'connected-app' && appComponents.ca) {
+    app = connectedAppToAppConfig(
+      appComponents.ca,
+      { id: String(found.row.Id), createdDate: str(found.row.CreatedDate), lastModifiedDate: str(found.row.LastModifiedDate) },
+      { permissionSetIdByName, profileIdByName }
+    );
+  }
+  if (app) {
+    // Selected permission sets and profiles as SetupEntityAccess sees them are the truth for pre-authorization.
+    const access = rowsOr(first.appAccess).filter((r) => r.SetupEntityId === app?.id);
+    const ps = new Set(app.permissionSetIds);
+    const profiles = new Set(app.profileIds);
+    for (const a of access) {
+      const parent = psRows.find((r) => r.Id === a.ParentId);
+      if (parent?.IsOwnedByProfile === true) profiles.add(String(parent.ProfileId));
+      else ps.add(String(a.ParentId));
+    }
+    app = { ...app, permissionSetIds: [...ps], profileIds: [...profiles] };
+  }
+
+  if (!username && app) {
+    const preauth = rowsOr(first.preauthorized ?? []).filter((r) => app?.permissionSetIds.includes(String(r.PermissionSetId)));
+    const candidates = [...new Set(preauth.map((r) => String(rel(r, 'Assignee.Username'))))];
+    username = app.runAsUsername ?? (candidates.length === 1 ? candidates[0] : undefined);
+    if (username) batch = { ...first, ...(await transport.queryBatch(userQueries(username))) };
+  }
+
+  const licenses = licenseNames([...rowsOr(first.license), ...rowsOr(first.psl)]);
+  const permissionSets: Record<string, PermissionSetInfo> = {};
+  const targetPs = rowsOr(first.targetPermissionSet ?? [])[0];
+  for (const row of [
+    ...psRows,
+    ...rowsOr(batch.userPermissionSets ?? []),
+    ...rowsOr(batch.profilePermissionSet ?? []),
+    ...(targetPs ? [targetPs] : []),
+  ]) {
+    const info = permissionSetInfo(row);
+    info.licenseName = licenses.get(String(row.LicenseId));
+    permissionSets[info.id] = info;
+  }
+  const seenPermRows = new Set<string>();
+  for (const o of [...rowsOr(batch.objectPerms ?? []), ...rowsOr(first.targetObjectPerms ?? [])]) {
+    if (seenPermRows.has(String(o.Id))) continue;
+    seenPermRows.add(String(o.Id));
+    permissionSets[String(o.ParentId)]?.objects.push({
+      id: str(o.Id),
+      object: String(o.SobjectType),
+      read: o.PermissionsRead === true,
+      create: o.PermissionsCreate === true,
+      edit: o.PermissionsEdit === true,
+      delete: o.PermissionsDelete === true,
+      viewAll: o.PermissionsViewAllRecords === true,
+      modifyAll: o.PermissionsModifyAllRecords === true,
+    });
+  }
+  for (const f of [...rowsOr(batch.fieldPerms ?? []), ...rowsOr(first.targetFieldPerms ?? [])]) {
+    if (seenPermRows.has(String(f.Id))) continue;
+    seenPermRows.add(String(f.Id));
+    permissionSets[String(f.ParentId)]?.fields.push({
+      id: str(f.Id),
+      field: String(f.Field),
+      read: f.PermissionsRead === true,
+      edit: f.PermissionsEdit === true,
+    });
+  }
+  const running = rowsOr(first.runningUser ?? [])[0];
+
+  const isSandbox = orgRow.IsSandbox === true;
+  const licenseRow = rowsOr(first.license)[0];
+  const pslRow = rowsOr(first.psl)[0];
+  const profileRow = rowsOr(first.profile)[0];
+  return {
+    takenAt: new Date().toISOString(),
+    org: {
+      id: String(orgRow.Id),
+      name: String(orgRow.Name),
+      organizationType: String(orgRow.OrganizationType ?? ''),
+      isSandbox: isSandbox && !orgRow.TrialExpirationDate,
+      isScratch: isSandbox && Boolean(orgRow.TrialExpirationDate),
+      instanceUrl: transport.instanceUrl,
+      ...orgLoginFacts(transport.instanceUrl, isSandbox),
+    },
+    integrationLicense: licenseRow
+      ? { id: String(licenseRow.Id), name: String(licenseRow.Name), total: Number(licenseRow.TotalLicenses ?? 0), used: Number(licenseRow.UsedLicenses ?? 0) }
+      : undefined,
+    apiIntegrationPsl: pslRow
+      ? {
+          id: String(pslRow.Id),
+          name: String(pslRow.MasterLabel),
+          developerName: String(pslRow.DeveloperName),
+          total: Number(pslRow.TotalLicenses ?? 0),
+          used: Number(pslRow.UsedLicenses ?? 0),
+        }
+      : undefined,
+    integrationProfile: profileRow ? { id: String(profileRow.Id), name: String(profileRow.Name) } : undefined,
+    app,
+    otherAppNames: found ? [] : [...ecas.map((r) => String(r.DeveloperName)), ...cas.map((r) => String(r.Name))],
+    user: buildUser(batch),
+    permissionSets,
+    targetPermissionSetId: str(targetPs?.Id),
+    runningUser: running
+      ? {
+          id: String(running.Id),
+          username: String(running.Username),
+          email: String(running.Email ?? ''),
+          timeZoneSidKey: str(running.TimeZoneSidKey),
+          localeSidKey: str(running.LocaleSidKey),
+          languageLocaleKey: str(running.LanguageLocaleKey),
+          emailEncodingKey: str(running.EmailEncodingKey),
+        }
+      : undefined,
+    recentLogins: rowsOr(batch.logins ?? []).map((l) => ({
+      time: String(l.LoginTime),
+      status: String(l.Status),
+      application: str(l.Application),
+      loginType: str(l.LoginType),
+    })),
+  };
+};
+
+/** Parses a readMetadata-style XML string (used by tests and the emulator-free unit tests). */
+export const componentFromXml = (xml: string): Component => parseComponentXml(xml).component;

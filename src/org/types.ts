@@ -1,0 +1,146 @@
+/*
+ * The plain data the plugin reasons about. src/org/ reads an org into an OrgSnapshot (one batched read plus one
+ * metadata read) and is the only code that talks to Salesforce; checks and the planner are pure functions of
+ * these types, so they are tested with plain objects.
+ */
+
+/** System permissions by their API name without the `Permissions` prefix, e.g. `ApiEnabled`. */
+export type SystemPermissions = Record<string, boolean>;
+
+export type ObjectAccess = {
+  /** ObjectPermissions row Id, when read from the org. */
+  id?: string;
+  object: string;
+  read: boolean;
+  create: boolean;
+  edit: boolean;
+  delete: boolean;
+  viewAll: boolean;
+  modifyAll: boolean;
+};
+
+export type FieldAccess = { id?: string; field: string; read: boolean; edit: boolean };
+
+export type OrgInfo = {
+  id: string;
+  name: string;
+  organizationType: string;
+  isSandbox: boolean;
+  /** Scratch org: IsSandbox with a TrialExpirationDate (sfdx-core determineOrg). */
+  isScratch: boolean;
+  instanceUrl: string;
+  /** My Domain subdomain as an external system enters it (seed 001 step 7), when the instance URL is a My Domain. */
+  subdomain?: string;
+  /** Login host for token requests: https://login.salesforce.com, https://test.salesforce.com or the My Domain URL. */
+  loginUrl: string;
+  /** JWT `aud` the external system must use. */
+  audience: string;
+};
+
+export type LicenseInfo = { id: string; name: string; total: number; used: number };
+
+export type PermissionSetInfo = {
+  id: string;
+  name: string;
+  label: string;
+  /** Name of the user license or permission set license the set is tied to. */
+  licenseName?: string;
+  isOwnedByProfile: boolean;
+  profileId?: string;
+  profileName?: string;
+  systemPermissions: SystemPermissions;
+  objects: ObjectAccess[];
+  fields: FieldAccess[];
+};
+
+export type AssignmentInfo = {
+  id: string;
+  permissionSetId: string;
+  /** ISO date-time, or undefined for "never expires". */
+  expirationDate?: string;
+};
+
+export type UserInfo = {
+  id: string;
+  username: string;
+  name: string;
+  email: string;
+  isActive: boolean;
+  profileId: string;
+  profileName: string;
+  userLicenseName: string;
+  /** Permissions of the profile (its owned permission set). */
+  profilePermissionSetId?: string;
+  assignments: AssignmentInfo[];
+  /** DeveloperNames of the permission set licenses assigned to the user. */
+  permissionSetLicenses: string[];
+  timeZoneSidKey?: string;
+  localeSidKey?: string;
+  languageLocaleKey?: string;
+  emailEncodingKey?: string;
+  lastLoginDate?: string;
+};
+
+export type RefreshTokenPolicy = {
+  type: 'infinite' | 'zero' | 'specific_lifetime' | 'specific_inactivity';
+  value?: number;
+  unit?: 'HOURS' | 'DAYS' | 'MONTHS';
+};
+
+export type IpRelaxation = 'ENFORCE' | 'BYPASS' | 'BYPASS_2FACTOR' | 'ENFORCE_RELAXREFRESH';
+
+export type PermittedUsers = 'AdminApprovedPreAuthorized' | 'AllSelfAuthorized';
+
+export type AppKind = 'external-client-app' | 'connected-app';
+
+/** Both app kinds behind one face (DESIGN.md). */
+export type AppConfig = {
+  kind: AppKind;
+  /** ExternalClientApplication (0xI) or ConnectedApplication (0H4) Id. */
+  id: string;
+  name: string;
+  label: string;
+  contactEmail?: string;
+  consumerKey?: string;
+  /** PEM certificate; its presence enables the JWT bearer flow. */
+  certificate?: string;
+  clientCredentialsEnabled: boolean;
+  /** Username of the client-credentials run-as user. */
+  runAsUsername?: string;
+  /** OAuth scope names as Salesforce issues them: api, refresh_token, offline_access, full, web, ... */
+  scopes: string[];
+  pkceRequired: boolean;
+  /** "Issue JWT-based access tokens for named users". */
+  namedUserJwt: boolean;
+  permittedUsers: PermittedUsers;
+  /** Permission sets selected on the app (Ids). */
+  permissionSetIds: string[];
+  /** Profiles selected on the app (Ids). */
+  profileIds: string[];
+  refreshTokenPolicy: RefreshTokenPolicy;
+  ipRelaxation: IpRelaxation;
+  createdDate?: string;
+  lastModifiedDate?: string;
+};
+
+export type LoginRecord = { time: string; status: string; application?: string; loginType?: string };
+
+/** Everything checks and the planner need, read in one go. Missing things are undefined, never thrown. */
+export type OrgSnapshot = {
+  takenAt: string;
+  org: OrgInfo;
+  integrationLicense?: LicenseInfo;
+  apiIntegrationPsl?: LicenseInfo & { developerName: string };
+  integrationProfile?: { id: string; name: string };
+  app?: AppConfig;
+  /** When looking by name found nothing: other apps' names, to suggest a near match. */
+  otherAppNames: string[];
+  user?: UserInfo;
+  /** Permission sets relevant to the user or the app, by Id (profile-owned sets included). */
+  permissionSets: Record<string, PermissionSetInfo>;
+  recentLogins: LoginRecord[];
+  /** The user running the command (defaults for a new user's locale settings, email, username domain). */
+  runningUser?: Pick<UserInfo, 'id' | 'username' | 'email' | 'timeZoneSidKey' | 'localeSidKey' | 'languageLocaleKey' | 'emailEncodingKey'>;
+  /** The permission set named in the desired state, when it exists (create reads it by name). */
+  targetPermissionSetId?: string;
+};
