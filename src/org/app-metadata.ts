@@ -67,7 +67,7 @@ export const parseComponentXml = (xml: string): { type: string; component: Compo
   return { type, component: (component && typeof component === 'object' ? component : {}) as Component };
 };
 
-const builder = new XMLBuilder({ format: true, indentBy: '    ', suppressEmptyNode: false });
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '    ', suppressEmptyNode: false });
 
 /** Serialises a component as a metadata file, elements in alphabetical order as Salesforce writes them. */
 export const componentXml = (type: string, component: Component): string => {

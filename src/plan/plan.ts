@@ -243,11 +243,13 @@ const assignmentStep = (spec: IntegrationSpec, snap: OrgSnapshot): Step => {
 const certificateStep = (spec: IntegrationSpec, local: LocalCredentials): Step => {
   if (spec.flow !== 'jwt') return step({ id: 'certificate', action: 'skip', subject: 'client credentials use no certificate' });
   if (local.source === 'existing') return step({ id: 'certificate', action: 'unchanged', subject: 'private-key.pem, cert.pem' });
+  // A key the user brought stays where it is: copying a private key only makes a second secret to guard.
+  if (local.source === 'provided') return step({ id: 'certificate', action: 'skip', subject: spec.certificate.privateKeyFile ?? 'your key pair' });
   return step({
     id: 'certificate',
     action: 'create',
-    subject: local.source === 'provided' ? 'your key pair' : `RSA ${spec.certificate.keySize}, ${spec.certificate.validityDays} days`,
-    changes: [local.source === 'provided' ? 'copy the provided key and certificate' : 'generate key pair and self-signed certificate'],
+    subject: `RSA ${spec.certificate.keySize}, ${spec.certificate.validityDays} days`,
+    changes: ['generate key pair and self-signed certificate'],
     ops: [{ kind: 'write-credentials' }],
   });
 };
@@ -286,7 +288,7 @@ const appStep = (spec: IntegrationSpec, snap: OrgSnapshot, local: LocalCredentia
     runAsUsername: spec.flow === 'client-credentials' ? spec.user.username : undefined,
   };
   if (!actual) return step({ id: 'app', action: 'create', subject: spec.app.name, changes: [`new ${spec.app.kind} for the ${spec.flow} flow`], ops: [op] });
-  const changes = appDifferences(spec, actual, local.source === 'generate' ? undefined : local.certificatePem, snap.targetPermissionSetId);
+  const changes = appDifferences(spec, actual, local.certificatePem, snap.targetPermissionSetId);
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });
 };
 
@@ -298,13 +300,14 @@ export const planIntegration = (spec: IntegrationSpec, snap: OrgSnapshot, local:
   const lic = snap.integrationLicense;
   const steps: Step[] = [
     step({ id: 'license', action: snap.user ? 'unchanged' : 'skip', subject: lic ? `${lic.name}: ${lic.used} of ${lic.total} used` : 'Salesforce Integration' }),
+    // The key pair first (seed 001 step 1): local, cheap, and reused by a re-run if an org write fails later.
+    certificateStep(spec, local),
     userStep(spec, snap, problems),
     pslStep(snap, problems),
     permissionSetStep(spec, snap, problems),
     objectPermissionsStep(spec, snap),
     fieldPermissionsStep(spec, snap),
     assignmentStep(spec, snap),
-    certificateStep(spec, local),
     appStep(spec, snap, local, problems),
     step({ id: 'verify', action: opts.verify ? 'create' : 'skip', subject: opts.verify ? `${spec.flow} token exchange + REST call` : '--no-verify', ops: opts.verify ? [{ kind: 'verify' }] : [] }),
   ];

@@ -1,0 +1,142 @@
+import { MultiStageOutput } from '@oclif/multi-stage-output';
+import { Messages } from '@salesforce/core';
+import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
+import { base64Commands } from '../../credentials/index.js';
+import { runCreate, type CreateResult, type CreateStage, type Progress } from '../../create/run.js';
+import { readSpecFile } from '../../spec/index.js';
+
+Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
+const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.create');
+
+export type { CreateResult } from '../../create/run.js';
+
+const STAGE_KEYS = ['read', 'validate', 'certificate', 'records', 'app', 'verify', 'report'] as const;
+const STAGES = STAGE_KEYS.map((k) => messages.getMessage(`stage.${k}`));
+const stageOf = (s: CreateStage): string =>
+  messages.getMessage(
+    `stage.${['user', 'permission-set-license', 'permission-set', 'object-permissions', 'field-permissions', 'permission-set-assignment'].includes(s) ? 'records' : s === 'license' ? 'validate' : s}`
+  );
+
+export default class IntegrationCreate extends SfCommand<CreateResult> {
+  public static readonly summary = messages.getMessage('summary');
+  public static readonly description = messages.getMessage('description');
+  public static readonly examples = messages.getMessages('examples');
+
+  public static readonly flags = {
+    'target-org': Flags.requiredOrg(),
+    'api-version': Flags.orgApiVersion(),
+    name: Flags.string({ char: 'n', summary: messages.getMessage('flags.name.summary') }),
+    flow: Flags.option({
+      summary: messages.getMessage('flags.flow.summary'),
+      description: messages.getMessage('flags.flow.description'),
+      options: ['jwt', 'client-credentials'] as const,
+    })(),
+    'app-type': Flags.option({
+      summary: messages.getMessage('flags.app-type.summary'),
+      description: messages.getMessage('flags.app-type.description'),
+      options: ['external-client-app', 'connected-app'] as const,
+    })(),
+    username: Flags.string({ summary: messages.getMessage('flags.username.summary') }),
+    email: Flags.string({ summary: messages.getMessage('flags.email.summary') }),
+    object: Flags.string({ summary: messages.getMessage('flags.object.summary'), multiple: true }),
+    field: Flags.string({ summary: messages.getMessage('flags.field.summary'), multiple: true }),
+    'system-permission': Flags.string({ summary: messages.getMessage('flags.system-permission.summary'), multiple: true }),
+    spec: Flags.file({ summary: messages.getMessage('flags.spec.summary'), exists: true }),
+    'output-dir': Flags.directory({ char: 'd', summary: messages.getMessage('flags.output-dir.summary') }),
+    'private-key-file': Flags.file({ summary: messages.getMessage('flags.private-key-file.summary') }),
+    'certificate-file': Flags.file({ summary: messages.getMessage('flags.certificate-file.summary') }),
+    'cert-validity-days': Flags.integer({ summary: messages.getMessage('flags.cert-validity-days.summary'), min: 1, max: 3650 }),
+    'key-size': Flags.option({ summary: messages.getMessage('flags.key-size.summary'), options: ['2048', '3072', '4096'] as const })(),
+    'refresh-token-policy': Flags.string({ summary: messages.getMessage('flags.refresh-token-policy.summary') }),
+    'ip-relaxation': Flags.string({ summary: messages.getMessage('flags.ip-relaxation.summary') }),
+    'allow-privileged': Flags.boolean({ summary: messages.getMessage('flags.allow-privileged.summary') }),
+    wait: Flags.integer({ char: 'w', summary: messages.getMessage('flags.wait.summary'), min: 0, max: 30, default: 0 }),
+    verify: Flags.boolean({ summary: messages.getMessage('flags.verify.summary'), default: true, allowNo: true }),
+    'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary') }),
+  };
+
+  public async run(): Promise<CreateResult> {
+    const { flags } = await this.parse(IntegrationCreate);
+    const org = flags['target-org'];
+    const mso = new MultiStageOutput<Record<string, unknown>>({
+      stages: STAGES,
+      title: messages.getMessage('title', [flags.name ?? flags.spec ?? '']),
+      jsonEnabled: this.jsonEnabled(),
+    });
+    let current: string | undefined;
+    const progress: Progress = {
+      stage: (s) => {
+        const title = stageOf(s);
+        if (title !== current) mso.skipTo(title);
+        current = title;
+      },
+      warn: (m) => this.warn(m),
+    };
+    let outcome;
+    try {
+      outcome = await runCreate(org, {
+        input: {
+          name: flags.name,
+          flow: flags.flow,
+          appType: flags['app-type'],
+          username: flags.username,
+          email: flags.email,
+          objects: flags.object,
+          fields: flags.field,
+          systemPermissions: flags['system-permission'],
+          certValidityDays: flags['cert-validity-days'],
+          keySize: flags['key-size'] ? Number(flags['key-size']) : undefined,
+          privateKeyFile: flags['private-key-file'],
+          certificateFile: flags['certificate-file'],
+          refreshTokenPolicy: flags['refresh-token-policy'],
+          ipRelaxation: flags['ip-relaxation'],
+          allowPrivileged: flags['allow-privileged'],
+          specFile: flags.spec ? await readSpecFile(flags.spec) : undefined,
+        },
+        outputDir: flags['output-dir'],
+        dryRun: flags['dry-run'],
+        verify: flags.verify,
+        waitMinutes: flags.wait,
+        targetOrgAlias: org.getUsername() ?? '',
+        progress,
+      });
+    } catch (e) {
+      mso.error();
+      throw e;
+    }
+    mso.stop(outcome.failed ? 'failed' : 'completed');
+    this.render(outcome.result, outcome.failed);
+    if (outcome.failed) {
+      const done = outcome.result.steps.some((s) => s.status === 'created' || s.status === 'updated');
+      const failure = outcome.result.steps.find((s) => s.status === 'failed');
+      if (!done) throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
+      this.warn(messages.getMessage('info.partial'));
+      process.exitCode = 68;
+    }
+    return outcome.result;
+  }
+
+  private render(result: CreateResult, failed: boolean): void {
+    this.table({
+      data: result.steps.map((s) => ({ step: s.name, status: s.status, subject: s.subject, changes: s.error ?? s.changes.join('; ') })),
+      columns: ['step', 'status', 'subject', 'changes'],
+      title: messages.getMessage(result.dryRun ? 'info.planTitle' : 'info.stepsTitle'),
+    });
+    if (result.dryRun || failed) return;
+    const values = [
+      { input: 'Consumer Key', value: result.consumerKey ?? '' },
+      { input: 'Salesforce Username', value: result.username },
+      ...(result.privateKeyFile ? [{ input: 'Private Key', value: `${result.privateKeyFile} (base64, one line)` }] : []),
+      ...(result.consumerSecretFile ? [{ input: 'Consumer Secret', value: `${result.consumerSecretFile} (mode 0600)` }] : []),
+      { input: 'Subdomain', value: result.subdomain ?? '' },
+      { input: 'Login URL', value: result.loginUrl },
+      { input: 'Audience', value: result.audience },
+      ...(result.runbookFile ? [{ input: 'Runbook', value: result.runbookFile }] : []),
+    ];
+    this.table({ data: values, columns: ['input', 'value'], title: messages.getMessage('info.valuesTitle') });
+    if (result.privateKeyFile) {
+      const linux = base64Commands(result.privateKeyFile).find((c) => c.platform === 'linux');
+      if (linux) this.log(messages.getMessage('info.base64', [linux.command]));
+    }
+  }
+}
