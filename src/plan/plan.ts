@@ -309,7 +309,8 @@ export const planIntegration = (spec: IntegrationSpec, snap: OrgSnapshot, local:
     fieldPermissionsStep(spec, snap),
     assignmentStep(spec, snap),
     appStep(spec, snap, local, problems),
-    step({ id: 'verify', action: opts.verify ? 'create' : 'skip', subject: opts.verify ? `${spec.flow} token exchange + REST call` : '--no-verify', ops: opts.verify ? [{ kind: 'verify' }] : [] }),
+    // A passing live check changes nothing: 'unchanged'; it runs on every apply all the same.
+    step({ id: 'verify', action: opts.verify ? 'unchanged' : 'skip', subject: opts.verify ? `${spec.flow} token exchange + REST call` : '--no-verify', ops: opts.verify ? [{ kind: 'verify' }] : [] }),
   ];
   if (problems.length) throw new PlanBlocked(problems);
   return { steps, warnings: [] };
