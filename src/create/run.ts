@@ -230,9 +230,9 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
         certificatePem = cert;
       },
       deployApp: async (op, permissionSetId) => {
-        const write = { app: op.app, flow: op.flow, certificatePem, permissionSetId, runAsUsername: op.runAsUsername };
+        const write = { app: op.app, flow: op.flow, certificatePem, permissionSetIds: [permissionSetId], runAsUsername: op.runAsUsername };
         if (op.app.kind === 'external-client-app') await deployEca(transport, write);
-        else await upsertConnectedApp(transport, write, spec.permissionSet.name);
+        else await upsertConnectedApp(transport, write, [spec.permissionSet.name]);
       },
       verify: async () => {
         const creds = await readConsumerCredentials(transport, spec.app, { secret: spec.flow === 'client-credentials' });

@@ -13,7 +13,8 @@ export type AppWrite = {
   app: DesiredApp;
   flow: Flow;
   certificatePem?: string;
-  permissionSetId: string;
+  /** Permission sets selected on the app (Ids; a Connected App names them, see upsertConnectedApp). */
+  permissionSetIds: string[];
   runAsUsername?: string;
 };
 
@@ -75,7 +76,7 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
       member: policies.member(app.name),
       component: {
         ...(cc && w.runAsUsername ? { clientCredentialsFlowUser: w.runAsUsername } : {}),
-        commaSeparatedPermissionSet: w.permissionSetId,
+        commaSeparatedPermissionSet: w.permissionSetIds.join(','),
         externalClientApplication: app.name,
         ipRelaxationPolicyType: ECA_IP[app.ipRelaxation] ?? 'Enforce',
         isClientCredentialsFlowEnabled: cc,
@@ -139,7 +140,7 @@ export const deployEca = async (transport: Transport, w: AppWrite): Promise<void
 };
 
 /** A Connected App with the flow's settings (ConnectedApp metadata; names, not Ids, select permission sets). */
-export const connectedAppComponent = (w: AppWrite, permissionSetName: string): Component => {
+export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[]): Component => {
   const cc = w.flow === 'client-credentials';
   return {
     fullName: w.app.name,
@@ -159,13 +160,13 @@ export const connectedAppComponent = (w: AppWrite, permissionSetName: string): C
       scopes: w.app.scopes,
     },
     oauthPolicy: { ipRelaxation: w.app.ipRelaxation, refreshTokenPolicy: formatRefreshPolicy(w.app.refreshTokenPolicy) },
-    permissionSetName: [permissionSetName],
+    permissionSetName: permissionSetNames,
   };
 };
 
 /** Creates or updates a Connected App through upsertMetadata. */
-export const upsertConnectedApp = async (transport: Transport, w: AppWrite, permissionSetName: string): Promise<void> => {
-  const component = connectedAppComponent(w, permissionSetName);
+export const upsertConnectedApp = async (transport: Transport, w: AppWrite, permissionSetNames: string[]): Promise<void> => {
+  const component = connectedAppComponent(w, permissionSetNames);
   const result = await withRetry(() => {
     transport.roundTrips++;
     return transport.conn.metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof transport.conn.metadata.upsert>[1]);

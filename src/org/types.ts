@@ -109,6 +109,10 @@ export type AppConfig = {
   runAsUsername?: string;
   /** OAuth scope names as Salesforce issues them: api, refresh_token, offline_access, full, web, ... */
   scopes: string[];
+  /** The same scopes as the metadata names them (Api, RefreshToken, ...), for writing the app back. */
+  metadataScopes: string[];
+  callbackUrl?: string;
+  description?: string;
   pkceRequired: boolean;
   /** "Issue JWT-based access tokens for named users". */
   namedUserJwt: boolean;

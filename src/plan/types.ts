@@ -35,7 +35,17 @@ export type Operation =
   /** Write the key pair and certificate to the output directory (generated or brought). */
   | { kind: 'write-credentials' }
   /** Deploy the app with the flow's settings; the certificate comes from the credentials step. */
-  | { kind: 'deploy-app'; app: DesiredApp; flow: Flow; permissionSet: string | Ref; runAsUsername?: string }
+  | {
+      kind: 'deploy-app';
+      app: DesiredApp;
+      flow: Flow;
+      permissionSet: string | Ref;
+      /** Other permission sets that stay selected on the app (Id → name). */
+      otherPermissionSets?: Record<string, string>;
+      runAsUsername?: string;
+      /** Keep this certificate (doctor --fix); else the credentials step's. */
+      certificatePem?: string;
+    }
   /** Live token exchange + one REST call (not a write). */
   | { kind: 'verify' };
 

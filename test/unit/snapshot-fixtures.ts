@@ -156,6 +156,8 @@ export const jwtApp = (patch: Partial<AppConfig> = {}): AppConfig => {
     certificate: healthyCertificate,
     clientCredentialsEnabled: false,
     scopes: ['api', 'refresh_token', 'offline_access'],
+    metadataScopes: ['Api', 'RefreshToken'],
+    callbackUrl: 'https://login.salesforce.com/services/oauth2/success',
     pkceRequired: false,
     namedUserJwt: false,
     permittedUsers: 'AdminApprovedPreAuthorized',

@@ -1,0 +1,102 @@
+/*
+ * doctor --fix: the findings the plugin can repair, as a plan for the same plan/apply engine that create uses.
+ * Only failed or warned checks whose fix is marked autoFixable contribute; everything else stays a finding.
+ */
+import type { CheckResult } from '../checks/types.js';
+import type { Flow } from '../checks/types.js';
+import type { AppConfig, OrgSnapshot } from '../org/types.js';
+import type { Plan, Step } from '../plan/types.js';
+import type { DesiredApp } from '../spec/types.js';
+
+const APP_CHECKS = new Set([
+  'app-pkce',
+  'app-jwt-access-tokens',
+  'app-admin-approved',
+  'app-refresh-token-policy',
+  'app-ip-relaxation',
+  'app-permission-set-associated',
+]);
+
+const needsFix = (results: CheckResult[], id: string): boolean =>
+  results.some((r) => r.id === id && (r.status === 'fail' || r.status === 'warn') && r.fix?.autoFixable);
+
+/** The user's own permission sets (not the profile's) that are not expired. */
+const heldSets = (snap: OrgSnapshot, now: Date): string[] =>
+  (snap.user?.assignments ?? [])
+    .filter((a) => !a.expirationDate || new Date(a.expirationDate) > now)
+    .map((a) => a.permissionSetId)
+    .filter((id) => snap.permissionSets[id] && !snap.permissionSets[id].isOwnedByProfile);
+
+/** The app as it is, with every repairable policy set the way seed 001 asks. */
+const repairedApp = (app: AppConfig, flow: Flow): DesiredApp => ({
+  kind: app.kind,
+  name: app.name,
+  label: app.label,
+  contactEmail: app.contactEmail ?? '',
+  description: app.description ?? '',
+  callbackUrl: app.callbackUrl ?? 'https://login.salesforce.com/services/oauth2/success',
+  scopes: app.metadataScopes,
+  refreshTokenPolicy: flow === 'jwt' ? { type: 'infinite' } : app.refreshTokenPolicy,
+  ipRelaxation: app.ipRelaxation === 'ENFORCE' ? 'BYPASS' : app.ipRelaxation,
+});
+
+export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): Plan => {
+  const steps: Step[] = [];
+  const app = snap.app;
+  const user = snap.user;
+
+  if (user && needsFix(results, 'user-permission-set-license') && snap.apiIntegrationPsl) {
+    steps.push({
+      id: 'permission-set-license',
+      action: 'create',
+      subject: snap.apiIntegrationPsl.name,
+      changes: [`assign ${snap.apiIntegrationPsl.name} to ${user.username}`],
+      ops: [{ kind: 'create', sobject: 'PermissionSetLicenseAssign', fields: { AssigneeId: user.id, PermissionSetLicenseId: snap.apiIntegrationPsl.id } }],
+    });
+  }
+  if (user && needsFix(results, 'user-permission-set-assigned')) {
+    const expiring = user.assignments.filter((a) => a.expirationDate && snap.permissionSets[a.permissionSetId] && !snap.permissionSets[a.permissionSetId].isOwnedByProfile);
+    const missing = (app?.permissionSetIds ?? []).filter((id) => !user.assignments.some((a) => a.permissionSetId === id));
+    const ops: Step['ops'] = [
+      ...expiring.map((a) => ({ kind: 'update' as const, sobject: 'PermissionSetAssignment', id: a.id, fields: { ExpirationDate: null } })),
+      ...(expiring.length === 0 && missing.length === 1
+        ? [{ kind: 'create' as const, sobject: 'PermissionSetAssignment', fields: { AssigneeId: user.id, PermissionSetId: missing[0] } }]
+        : []),
+    ];
+    if (ops.length) {
+      steps.push({
+        id: 'permission-set-assignment',
+        action: expiring.length ? 'update' : 'create',
+        subject: user.username,
+        changes: [...expiring.map((a) => `${snap.permissionSets[a.permissionSetId]?.name ?? a.permissionSetId}: expiry ${a.expirationDate ?? ''} → never`), ...(ops.length > expiring.length ? ['assign the app\'s permission set'] : [])],
+        ops,
+      });
+    }
+  }
+  if (app && [...APP_CHECKS].some((id) => needsFix(results, id))) {
+    // Keep what the app selects, and add the user's own sets when the association is what failed.
+    const selected = new Set(app.permissionSetIds);
+    if (needsFix(results, 'app-permission-set-associated')) for (const id of heldSets(snap, now)) selected.add(id);
+    const [first, ...rest] = [...selected];
+    if (first) {
+      steps.push({
+        id: 'app',
+        action: 'update',
+        subject: app.name,
+        changes: results.filter((r) => APP_CHECKS.has(r.id) && needsFix(results, r.id)).map((r) => r.id),
+        ops: [
+          {
+            kind: 'deploy-app',
+            app: repairedApp(app, flow),
+            flow,
+            permissionSet: first,
+            otherPermissionSets: Object.fromEntries(rest.map((id) => [id, snap.permissionSets[id]?.name ?? id])),
+            runAsUsername: app.runAsUsername,
+            certificatePem: app.certificate,
+          },
+        ],
+      });
+    }
+  }
+  return { steps, warnings: [] };
+};

@@ -1,0 +1,36 @@
+/*
+ * What one doctor run reports for one org: the facts it looked at, every check's result, and a summary. The same
+ * data renders as a table, JSON or JUnit (src/report/).
+ */
+import type { CheckResult, CheckStatus, Flow } from '../checks/types.js';
+import type { Explanation } from '../checks/errors.js';
+import type { AppKind } from '../org/types.js';
+
+export type DoctorSummary = Record<CheckStatus, number> & { total: number };
+
+export type OrgReport = {
+  org: { id: string; name: string; instanceUrl: string; isSandbox: boolean; loginUrl: string; audience: string; subdomain?: string; targetOrg: string };
+  app?: { id: string; name: string; kind: AppKind };
+  user?: { id: string; username: string };
+  flow: Flow;
+  checks: CheckResult[];
+  summary: DoctorSummary;
+  /** With --error: the ranked causes, confirmed against this org's checks. */
+  explanation?: Explanation;
+  /** Fixes applied with --fix (step name and status), then the checks were run again. */
+  fixes?: Array<{ name: string; status: string; error?: string }>;
+};
+
+/** --json result of `sf integration doctor`: one report per --target-org; the explanation alone without an org. */
+export type DoctorResult = {
+  reports: OrgReport[];
+  explanation?: Explanation;
+  /** True when some check reached --fail-on. */
+  failed: boolean;
+};
+
+export const summarize = (checks: CheckResult[]): DoctorSummary => {
+  const s: DoctorSummary = { pass: 0, warn: 0, fail: 0, skip: 0, total: checks.length };
+  for (const c of checks) s[c.status]++;
+  return s;
+};

@@ -1,0 +1,145 @@
+/*
+ * The planner and doctor's fix planner as pure functions: desired state + snapshot → steps.
+ */
+import { expect } from 'chai';
+import { runChecks } from '../../src/checks/index.js';
+import { planFixes } from '../../src/doctor/fix.js';
+import { isNoop, planIntegration, PlanBlocked, type LocalCredentials } from '../../src/plan/plan.js';
+import type { Operation } from '../../src/plan/types.js';
+import { buildSpec } from '../../src/spec/index.js';
+import type { IntegrationSpec } from '../../src/spec/types.js';
+import type { OrgSnapshot } from '../../src/org/types.js';
+import { healthyContext, healthySnapshot, IDS, jwtApp, NOW, USERNAME } from './snapshot-fixtures.js';
+
+const spec = (args: Parameters<typeof buildSpec>[0] = {}): IntegrationSpec =>
+  buildSpec(
+    { name: 'HubSpot', username: USERNAME, email: 'integration-owner@acme.com', objects: ['Account=read,create,edit', 'Contact=read'], fields: ['Account.Industry=edit'], ...args },
+    { adminUsername: 'admin@acme.com', adminEmail: 'admin@acme.com', isSandbox: false }
+  ).spec;
+
+const existing = (snap: OrgSnapshot): LocalCredentials => ({ source: 'existing', certificatePem: snap.app?.certificate });
+
+/** An org where nothing of the integration exists yet. */
+const emptyOrg = (): OrgSnapshot => {
+  const snap = healthySnapshot({ app: null, user: null });
+  snap.permissionSets = {};
+  snap.targetPermissionSetId = undefined;
+  snap.integrationLicense = { id: '100Tt0000000002AAA', name: 'Salesforce Integration', total: 5, used: 0 };
+  return snap;
+};
+
+/** The healthy org, with the permission set known to create by name and its access as the spec asks. */
+const configuredOrg = (): OrgSnapshot => {
+  const snap = healthySnapshot();
+  snap.targetPermissionSetId = IDS.permissionSet;
+  const ps = snap.permissionSets[IDS.permissionSet];
+  ps.objects = [
+    { id: '110Tt0000000001AAA', object: 'Account', read: true, create: true, edit: true, delete: false, viewAll: false, modifyAll: false },
+    { id: '110Tt0000000002AAA', object: 'Contact', read: true, create: false, edit: false, delete: false, viewAll: false, modifyAll: false },
+  ];
+  ps.fields = [{ id: '01kTt0000000001AAA', field: 'Account.Industry', read: true, edit: true }];
+  ps.systemPermissions = { ApiEnabled: true };
+  return snap;
+};
+
+const opsOf = (plan: ReturnType<typeof planIntegration>, id: string): Operation[] => plan.steps.find((s) => s.id === id)?.ops ?? [];
+
+describe('planIntegration', () => {
+  it('plans every step as create in an empty org, wiring new records by reference', () => {
+    const plan = planIntegration(spec(), emptyOrg(), { source: 'generate' }, { verify: true });
+    const actions = Object.fromEntries(plan.steps.map((s) => [s.id, s.action]));
+    expect(actions).to.include({ certificate: 'create', user: 'create', 'permission-set-license': 'create', 'permission-set': 'create', 'object-permissions': 'create', 'field-permissions': 'create', 'permission-set-assignment': 'create', app: 'create' });
+    const assign = opsOf(plan, 'permission-set-assignment')[0];
+    expect(assign).to.deep.include({ kind: 'create', sobject: 'PermissionSetAssignment' });
+    expect((assign as Extract<Operation, { kind: 'create' }>).fields).to.deep.equal({ AssigneeId: { ref: 'user' }, PermissionSetId: { ref: 'permissionSet' } });
+    const user = opsOf(plan, 'user')[0] as Extract<Operation, { kind: 'create' }>;
+    expect(user.fields).to.include({ Username: USERNAME, ProfileId: IDS.profile, Email: 'integration-owner@acme.com' });
+    expect(plan.steps.map((s) => s.id).indexOf('certificate')).to.be.below(plan.steps.map((s) => s.id).indexOf('user'));
+  });
+
+  it('plans nothing to write when the org already matches (idempotence)', () => {
+    const snap = configuredOrg();
+    const plan = planIntegration(spec(), snap, existing(snap), { verify: true });
+    expect(isNoop(plan), JSON.stringify(plan.steps.filter((s) => s.action !== 'unchanged'))).to.be.true;
+  });
+
+  it('updates access in place and removes access no longer asked for', () => {
+    const snap = configuredOrg();
+    const plan = planIntegration(spec({ objects: ['Contact=read,edit'], fields: [] }), snap, existing(snap), { verify: false });
+    const objects = plan.steps.find((s) => s.id === 'object-permissions')!;
+    expect(objects.action).to.equal('update');
+    expect(objects.changes).to.include.members(['Contact: read → read,edit', 'Account: read,create,edit → none']);
+    const fields = plan.steps.find((s) => s.id === 'field-permissions')!;
+    expect(fields.ops).to.deep.equal([{ kind: 'delete', sobject: 'FieldPermissions', id: '01kTt0000000001AAA' }]);
+  });
+
+  it('clears an assignment expiry and names the app policies it will change', () => {
+    const snap = configuredOrg();
+    snap.user!.assignments[0].expirationDate = '2027-04-01T00:00:00.000Z';
+    snap.app = jwtApp({ refreshTokenPolicy: { type: 'specific_lifetime', value: 1, unit: 'DAYS' }, pkceRequired: true });
+    const plan = planIntegration(spec(), snap, existing(snap), { verify: false });
+    expect(plan.steps.find((s) => s.id === 'permission-set-assignment')?.ops).to.deep.equal([
+      { kind: 'update', sobject: 'PermissionSetAssignment', id: IDS.assignment, fields: { ExpirationDate: null } },
+    ]);
+    const app = plan.steps.find((s) => s.id === 'app')!;
+    expect(app.action).to.equal('update');
+    expect(app.changes).to.include.members(['PKCE required → not required', 'refresh token policy: specific_lifetime:1:DAYS → infinite']);
+  });
+
+  it('updates the app when a new key pair replaces the certificate', () => {
+    const snap = configuredOrg();
+    const plan = planIntegration(spec(), snap, { source: 'provided', certificatePem: 'another certificate' }, { verify: false });
+    expect(plan.steps.find((s) => s.id === 'app')?.changes).to.include('certificate');
+  });
+
+  it('stops before any write when no Integration license is free', () => {
+    const snap = emptyOrg();
+    snap.integrationLicense = { id: '100Tt0000000002AAA', name: 'Salesforce Integration', total: 5, used: 5 };
+    try {
+      planIntegration(spec(), snap, { source: 'generate' }, { verify: true });
+      expect.fail('expected PlanBlocked');
+    } catch (e) {
+      expect(e).to.be.instanceOf(PlanBlocked);
+      expect((e as PlanBlocked).problems[0]).to.deep.equal({ key: 'error.NoFreeLicense', tokens: [5, 5] });
+    }
+  });
+
+  it('refuses to replace an app of the other kind', () => {
+    const snap = configuredOrg();
+    snap.app = jwtApp({ kind: 'connected-app' });
+    expect(() => planIntegration(spec(), snap, existing(snap), { verify: false })).to.throw(PlanBlocked);
+  });
+
+  it('skips the certificate for client credentials and sets the run-as user on the app', () => {
+    const plan = planIntegration(spec({ flow: 'client-credentials' }), emptyOrg(), { source: 'none' }, { verify: true });
+    expect(plan.steps.find((s) => s.id === 'certificate')?.action).to.equal('skip');
+    const deploy = opsOf(plan, 'app')[0] as Extract<Operation, { kind: 'deploy-app' }>;
+    expect(deploy.runAsUsername).to.equal(USERNAME);
+    expect(deploy.flow).to.equal('client-credentials');
+  });
+});
+
+describe('planFixes (doctor --fix)', () => {
+  it('plans nothing for a healthy integration', () => {
+    const snap = healthySnapshot();
+    expect(planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW).steps).to.deep.equal([]);
+  });
+
+  it('re-selects the user\'s permission set and repairs the policies in one app deploy', () => {
+    const snap = healthySnapshot({ app: { permissionSetIds: [], refreshTokenPolicy: { type: 'zero' }, pkceRequired: true } });
+    const plan = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
+    expect(plan.steps.map((s) => s.id)).to.deep.equal(['app']);
+    const op = plan.steps[0].ops[0] as Extract<Operation, { kind: 'deploy-app' }>;
+    expect(op.permissionSet).to.equal(IDS.permissionSet);
+    expect(op.app.refreshTokenPolicy).to.deep.equal({ type: 'infinite' });
+    expect(op.certificatePem).to.equal(snap.app?.certificate);
+    expect(plan.steps[0].changes).to.include.members(['app-permission-set-associated', 'app-refresh-token-policy', 'app-pkce']);
+  });
+
+  it('clears an expiring assignment and assigns a missing permission set license', () => {
+    const snap = healthySnapshot({ user: { permissionSetLicenses: [], assignments: [{ id: IDS.assignment, permissionSetId: IDS.permissionSet, expirationDate: '2027-03-20T00:00:00.000Z' }] } });
+    const plan = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
+    expect(plan.steps.map((s) => s.id)).to.deep.equal(['permission-set-license', 'permission-set-assignment']);
+    expect(plan.steps[1].ops).to.deep.equal([{ kind: 'update', sobject: 'PermissionSetAssignment', id: IDS.assignment, fields: { ExpirationDate: null } }]);
+  });
+});
