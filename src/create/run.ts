@@ -6,6 +6,7 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Messages, type Org } from '@salesforce/core';
+import { stringify as toYaml } from 'yaml';
 import {
   createCertificate,
   generateKeyPair,
@@ -26,13 +27,12 @@ import { readSnapshot } from '../org/snapshot.js';
 import { clientCredentialsExchange, jwtExchange, restCall, type ExchangeResult } from '../org/token.js';
 import { Transport } from '../org/transport.js';
 import type { OrgSnapshot } from '../org/types.js';
-import { applyPlan, type StepResult } from '../plan/apply.js';
+import { applyPlan, type ApplyHooks, type StepResult } from '../plan/apply.js';
 import { PlanBlocked, planIntegration, type LocalCredentials } from '../plan/plan.js';
 import type { Plan, StepId } from '../plan/types.js';
 import { renderRunbook } from '../report/runbook.js';
 import { buildSpec, sandboxNameFromSubdomain, specToFile, validateAgainstOrg, type SpecInput, type SpecWarning } from '../spec/index.js';
 import type { IntegrationSpec } from '../spec/types.js';
-import { stringify as toYaml } from 'yaml';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.create');
@@ -78,6 +78,7 @@ export type CreateOptions = {
   /** Minutes to keep retrying the live exchange while the app propagates. */
   waitMinutes: number;
   targetOrgAlias: string;
+  apiVersion?: string;
   progress?: Progress;
   /** Pause between live-exchange retries (tests shorten it). */
   retryIntervalMs?: number;
@@ -98,7 +99,7 @@ const PROPAGATION_ERRORS = /client identifier invalid|not installed in this org|
 const localCredentials = async (spec: IntegrationSpec, outputDir: string): Promise<LocalCredentials & { privateKeyPem?: string }> => {
   if (spec.flow !== 'jwt') return { source: 'none' };
   const c = spec.certificate;
-  if (c.privateKeyFile || c.certificateFile) {
+  if (c.privateKeyFile !== undefined || c.certificateFile !== undefined) {
     if (!c.privateKeyFile || !c.certificateFile) throw messages.createError('error.KeyPairIncomplete');
     const files = await readKeyFiles(c.privateKeyFile, c.certificateFile);
     validateKeyPair(files.privateKeyPem, files.certificatePem);
@@ -149,9 +150,20 @@ const verifyLive = async (
   }
 };
 
-export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOutcome> => {
+type Prepared = {
+  transport: Transport;
+  snap: OrgSnapshot;
+  spec: IntegrationSpec;
+  warnings: string[];
+  outputDir: string;
+  local: LocalCredentials & { privateKeyPem?: string };
+  plan: Plan;
+};
+
+/** Everything before the first write: desired state, one read of the org, input checks against it, the plan. */
+const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   const progress = opts.progress;
-  const conn = org.getConnection();
+  const conn = org.getConnection(opts.apiVersion);
   const transport = new Transport(conn);
   const adminUsername = conn.getUsername() ?? '';
   const subdomain = /^https:\/\/([^.]+(?:\.sandbox)?)\.my\.salesforce\.com/i.exec(conn.instanceUrl)?.[1];
@@ -168,130 +180,139 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
   );
 
   progress?.stage('validate');
-  // With the running admin known, defaults that use their email are final.
   const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
-  const warnings = built.warnings.map(warningText);
   const wanted = [...built.spec.permissionSet.objects.map((o) => o.object), ...built.spec.permissionSet.fields.map((f) => f.field.split('.')[0])];
   const spec = wanted.length ? validateAgainstOrg(built.spec, { objects: await describeObjects(transport, wanted) }) : built.spec;
   const outputDir = resolve(opts.outputDir ?? `./${spec.name.replace(/[^A-Za-z0-9_-]+/g, '-')}-integration`);
   const local = await localCredentials(spec, outputDir);
-
-  let plan: Plan;
   try {
-    plan = planIntegration(spec, snap, local, { verify: opts.verify });
+    const plan = planIntegration(spec, snap, local, { verify: opts.verify });
+    return { transport, snap, spec, warnings: built.warnings.map(warningText), outputDir, local, plan };
   } catch (e) {
-    if (e instanceof PlanBlocked) throw blocked(e);
-    throw e;
+    throw e instanceof PlanBlocked ? blocked(e) : e;
   }
-  warnings.forEach((w) => progress?.warn(w));
+};
 
-  const base: CreateResult = {
-    username: spec.user.username,
-    userId: snap.user?.id,
-    permissionSetName: spec.permissionSet.name,
-    appType: spec.app.kind,
-    appName: spec.app.name,
-    consumerKey: snap.app?.consumerKey,
-    flow: spec.flow,
-    instanceUrl: snap.org.instanceUrl,
-    loginUrl: snap.org.loginUrl,
-    audience: snap.org.audience,
-    subdomain: snap.org.subdomain,
-    verified: false,
-    dryRun: opts.dryRun,
-    steps: [],
-    warnings,
+const baseResult = (p: Prepared, dryRun: boolean): CreateResult => ({
+  username: p.spec.user.username,
+  userId: p.snap.user?.id,
+  permissionSetName: p.spec.permissionSet.name,
+  appType: p.spec.app.kind,
+  appName: p.spec.app.name,
+  consumerKey: p.snap.app?.consumerKey,
+  flow: p.spec.flow,
+  instanceUrl: p.snap.org.instanceUrl,
+  loginUrl: p.snap.org.loginUrl,
+  audience: p.snap.org.audience,
+  subdomain: p.snap.org.subdomain,
+  verified: false,
+  dryRun,
+  steps: [],
+  warnings: p.warnings,
+});
+
+/** State the apply hooks share: what was generated, read back and proved during the run (written by the hooks). */
+type RunState = { certificatePem?: string; privateKeyPem?: string; consumerKey?: string; consumerSecretFile?: string; verified: boolean };
+
+/** The non-record steps of create: key files, the app, the live check. */
+/* eslint-disable no-param-reassign -- the hooks fill in the run's shared state */
+const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHooks => {
+  const { transport, spec, outputDir } = p;
+  return {
+    writeCredentials: async (): Promise<void> => {
+      const pair = await generateKeyPair(spec.certificate.keySize);
+      const cert = createCertificate({ privateKeyPem: pair.privateKeyPem, commonName: `${spec.name} integration`, validityDays: spec.certificate.validityDays });
+      await writeKeyFiles(outputDir, { privateKeyPem: pair.privateKeyPem, certificatePem: cert });
+      state.privateKeyPem = pair.privateKeyPem;
+      state.certificatePem = cert;
+    },
+    deployApp: async (op, permissionSetId): Promise<void> => {
+      const write = { app: op.app, flow: op.flow, certificatePem: state.certificatePem, permissionSetIds: [permissionSetId], runAsUsername: op.runAsUsername };
+      if (op.app.kind === 'external-client-app') await deployEca(transport, write);
+      else await upsertConnectedApp(transport, write, [spec.permissionSet.name]);
+    },
+    verify: async (): Promise<void> => {
+      const creds = await readConsumerCredentials(transport, spec.app, { secret: spec.flow === 'client-credentials' });
+      state.consumerKey = creds.consumerKey;
+      if (creds.consumerSecret) {
+        await mkdir(outputDir, { recursive: true, mode: 0o700 });
+        state.consumerSecretFile = join(outputDir, 'consumer-secret.txt');
+        await writeSecretFile(state.consumerSecretFile, `${creds.consumerSecret}\n`);
+      } else if (spec.flow === 'client-credentials') {
+        throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
+      }
+      const exchange = await verifyLive(transport, p.snap, spec, { ...creds, privateKeyPem: state.privateKeyPem }, {
+        waitMinutes: opts.waitMinutes,
+        retryIntervalMs: opts.retryIntervalMs ?? 15_000,
+      });
+      if (!exchange.ok || !exchange.accessToken || !exchange.instanceUrl) {
+        throw messages.createError('error.VerifyFailed', [`${exchange.error ?? ''}: ${exchange.errorDescription ?? ''}`], [spec.app.name, spec.user.username]);
+      }
+      const call = await restCall(exchange.instanceUrl, exchange.accessToken, transport.apiVersion);
+      if (!call.ok) throw messages.createError('error.VerifyRestFailed', [call.error ?? String(call.status)]);
+      state.verified = true;
+    },
+    onStepStart: (name): void => opts.progress?.stage(name),
   };
+};
+/* eslint-enable no-param-reassign */
+
+/** runbook.md and integration.yaml: the record of what was set up (seed 000 "Document the integration"). */
+const writeDocs = async (p: Prepared, result: CreateResult, state: RunState, targetOrg: string): Promise<Pick<CreateResult, 'runbookFile' | 'specFile'>> => {
+  await mkdir(p.outputDir, { recursive: true, mode: 0o700 });
+  const certFile = result.certificateFile;
+  const cert = state.certificatePem ?? (certFile && (await exists(certFile)) ? await readFile(certFile, 'utf8') : undefined);
+  const runbookFile = join(p.outputDir, 'runbook.md');
+  const specFile = join(p.outputDir, 'integration.yaml');
+  await writePublicFile(
+    runbookFile,
+    renderRunbook({
+      spec: p.spec,
+      values: { ...result, username: p.spec.user.username },
+      orgId: p.snap.org.id,
+      certificateFile: certFile,
+      certificateExpires: cert ? inspectCertificate(cert).notAfter : undefined,
+      createdAt: new Date().toISOString(),
+      targetOrg,
+    })
+  );
+  await writePublicFile(specFile, toYaml(specToFile(p.spec)));
+  return { runbookFile, specFile };
+};
+
+export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOutcome> => {
+  const p = await prepare(org, opts);
+  p.warnings.forEach((w) => opts.progress?.warn(w));
+  const { spec, snap, plan, local, outputDir, transport } = p;
   if (opts.dryRun) {
     const status = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' } as const;
     // A plan, not an outcome: each step says what applying would do.
-    base.steps = plan.steps.map((s) => ({ name: s.id, status: status[s.action], subject: s.subject, changes: s.changes }));
-    return { result: base, plan, failed: false };
+    const steps = plan.steps.map((s) => ({ name: s.id, status: status[s.action], subject: s.subject, changes: s.changes }));
+    return { result: { ...baseResult(p, true), steps }, plan, failed: false };
   }
 
-  // ---- apply ----------------------------------------------------------------------------------------------
   const keyFile = spec.certificate.privateKeyFile ? resolve(spec.certificate.privateKeyFile) : join(outputDir, PRIVATE_KEY_FILE);
   const certFile = spec.certificate.certificateFile ? resolve(spec.certificate.certificateFile) : join(outputDir, CERTIFICATE_FILE);
-  let certificatePem = local.certificatePem;
-  let privateKeyPem = local.privateKeyPem ?? (local.source === 'provided' ? (await readKeyFiles(keyFile)).privateKeyPem : undefined);
-  let consumerKey: string | undefined;
-  let consumerSecretFile: string | undefined;
-  let verified = false;
+  const state: RunState = {
+    certificatePem: local.certificatePem,
+    privateKeyPem: local.privateKeyPem ?? (local.source === 'provided' ? (await readKeyFiles(keyFile)).privateKeyPem : undefined),
+    verified: false,
+  };
+  const outcome = await applyPlan(plan, transport, createHooks(p, opts, state), { user: snap.user?.id, permissionSet: snap.targetPermissionSetId });
 
-  const outcome = await applyPlan(
-    plan,
-    transport,
-    {
-      writeCredentials: async () => {
-        const pair = await generateKeyPair(spec.certificate.keySize);
-        const cert = createCertificate({ privateKeyPem: pair.privateKeyPem, commonName: `${spec.name} integration`, validityDays: spec.certificate.validityDays });
-        await writeKeyFiles(outputDir, { privateKeyPem: pair.privateKeyPem, certificatePem: cert });
-        privateKeyPem = pair.privateKeyPem;
-        certificatePem = cert;
-      },
-      deployApp: async (op, permissionSetId) => {
-        const write = { app: op.app, flow: op.flow, certificatePem, permissionSetIds: [permissionSetId], runAsUsername: op.runAsUsername };
-        if (op.app.kind === 'external-client-app') await deployEca(transport, write);
-        else await upsertConnectedApp(transport, write, [spec.permissionSet.name]);
-      },
-      verify: async () => {
-        const creds = await readConsumerCredentials(transport, spec.app, { secret: spec.flow === 'client-credentials' });
-        consumerKey = creds.consumerKey;
-        if (creds.consumerSecret) {
-          await mkdir(outputDir, { recursive: true, mode: 0o700 });
-          consumerSecretFile = join(outputDir, 'consumer-secret.txt');
-          await writeSecretFile(consumerSecretFile, `${creds.consumerSecret}\n`);
-        }
-        if (spec.flow === 'client-credentials' && !creds.consumerSecret) {
-          throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
-        }
-        const exchange = await verifyLive(transport, snap, spec, { consumerKey, consumerSecret: creds.consumerSecret, privateKeyPem }, {
-          waitMinutes: opts.waitMinutes,
-          retryIntervalMs: opts.retryIntervalMs ?? 15_000,
-        });
-        if (!exchange.ok || !exchange.accessToken || !exchange.instanceUrl) {
-          throw messages.createError('error.VerifyFailed', [`${exchange.error ?? ''}: ${exchange.errorDescription ?? ''}`, spec.app.name, spec.user.username]);
-        }
-        const call = await restCall(exchange.instanceUrl, exchange.accessToken, transport.apiVersion);
-        if (!call.ok) throw messages.createError('error.VerifyRestFailed', [call.error ?? String(call.status)]);
-        verified = true;
-      },
-      onStepStart: (name) => progress?.stage(name),
-    },
-    { user: snap.user?.id, permissionSet: snap.targetPermissionSetId }
-  );
-
-  progress?.stage('report');
-  consumerKey ??= snap.app?.consumerKey ?? (outcome.failed ? undefined : (await readConsumerCredentials(transport, spec.app, { secret: false })).consumerKey);
+  opts.progress?.stage('report');
+  const consumerKey =
+    state.consumerKey ?? snap.app?.consumerKey ?? (outcome.failed ? undefined : (await readConsumerCredentials(transport, spec.app, { secret: false })).consumerKey);
   const result: CreateResult = {
-    ...base,
+    ...baseResult(p, false),
     userId: outcome.ids.user ?? snap.user?.id,
     consumerKey,
     privateKeyFile: spec.flow === 'jwt' ? keyFile : undefined,
     certificateFile: spec.flow === 'jwt' ? certFile : undefined,
-    consumerSecretFile,
-    verified,
+    consumerSecretFile: state.consumerSecretFile,
+    verified: state.verified,
     steps: outcome.results.map((r) => ({ name: r.name, status: r.status, subject: r.subject, changes: r.changes, ...(r.error ? { error: r.error } : {}) })),
   };
-  if (!outcome.failed) {
-    // The runbook and the spec file record what was set up (seed 000 "Document the integration").
-    await mkdir(outputDir, { recursive: true, mode: 0o700 });
-    const cert = certificatePem ?? (spec.flow === 'jwt' && (await exists(certFile)) ? await readFile(certFile, 'utf8') : undefined);
-    result.runbookFile = join(outputDir, 'runbook.md');
-    result.specFile = join(outputDir, 'integration.yaml');
-    await writePublicFile(
-      result.runbookFile,
-      renderRunbook({
-        spec,
-        values: { ...result, username: spec.user.username },
-        orgId: snap.org.id,
-        certificateFile: result.certificateFile,
-        certificateExpires: cert ? inspectCertificate(cert).notAfter : undefined,
-        createdAt: new Date().toISOString(),
-        targetOrg: opts.targetOrgAlias,
-      })
-    );
-    await writePublicFile(result.specFile, toYaml(specToFile(spec)));
-  }
-  return { result, plan, failed: outcome.failed };
+  const docs = outcome.failed ? {} : await writeDocs(p, result, state, opts.targetOrgAlias);
+  return { result: { ...result, ...docs }, plan, failed: outcome.failed };
 };

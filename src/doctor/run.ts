@@ -32,6 +32,7 @@ export type DoctorOptions = {
   spec?: LoadedSpecFile;
   error?: string;
   now?: Date;
+  apiVersion?: string;
 };
 
 /** The flow the app is set up for: a certificate means JWT bearer, client credentials otherwise when enabled. */
@@ -83,7 +84,7 @@ type Inspection = { report: OrgReport; snap: OrgSnapshot; transport: Transport }
 
 /** Reads one org and runs every check. */
 const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promise<Inspection> => {
-  const transport = new Transport(org.getConnection());
+  const transport = new Transport(org.getConnection(opts.apiVersion));
   let snap: OrgSnapshot;
   try {
     snap = await readSnapshot(transport, { appName: opts.appName, username: opts.username });

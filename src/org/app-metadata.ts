@@ -76,14 +76,14 @@ export const componentXml = (type: string, component: Component): string => {
       .filter(([k, v]) => k !== 'fullName' && v !== undefined)
       .sort(([a], [b]) => a.localeCompare(b))
   );
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [type]: { '@_xmlns': METADATA_NS, ...sorted } }) as string}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [type]: { '@_xmlns': METADATA_NS, ...sorted } })}`;
 };
 
 export const packageXml = (types: Array<{ name: string; members: string[] }>, version: string): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n${
     builder.build({
       Package: { '@_xmlns': METADATA_NS, types: types.map((t) => ({ members: t.members, name: t.name })), version },
-    }) as string
+    })
   }`;
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
@@ -98,8 +98,9 @@ const csv = (v: unknown): string[] =>
 const ECA_IP: Record<string, IpRelaxation> = {
   Enforce: 'ENFORCE',
   Bypass: 'BYPASS',
-  Bypass_2factor: 'BYPASS_2FACTOR',
-  Enforce_RelaxRefresh: 'ENFORCE_RELAXREFRESH',
+  // Salesforce's enum spellings, quoted as they are not identifiers of ours.
+  'Bypass_2factor': 'BYPASS_2FACTOR',
+  'Enforce_RelaxRefresh': 'ENFORCE_RELAXREFRESH',
 };
 
 const unitOf = (v: unknown): RefreshTokenPolicy['unit'] => {

@@ -6,7 +6,7 @@
 import JSZip from 'jszip';
 import type { DesiredApp, Flow } from '../spec/types.js';
 import { ECA_PARTS, componentXml, formatRefreshPolicy, packageXml, type Component } from './app-metadata.js';
-import { ApiCallError, withRetry, type Transport } from './transport.js';
+import { ApiCallError, type Transport } from './transport.js';
 import type { RefreshTokenPolicy } from './types.js';
 
 export type AppWrite = {
@@ -113,19 +113,11 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 /** Deploys the External Client App and waits for the result; component failures become one ApiCallError. */
 export const deployEca = async (transport: Transport, w: AppWrite): Promise<void> => {
   const zip = await ecaDeployZip(w, transport.apiVersion);
-  const metadata = transport.conn.metadata;
-  const started = await withRetry(async (): Promise<{ id: string }> => {
-    transport.roundTrips++;
-    // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
-    const locator = metadata.deploy(zip, { rollbackOnError: true, singlePackage: true });
-    return (await locator) as unknown as { id: string };
-  });
+  // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
+  const started = await transport.metadataCall(async (metadata) => (await metadata.deploy(zip, { rollbackOnError: true, singlePackage: true })) as unknown as { id: string });
   for (let attempt = 0; ; attempt++) {
     // eslint-disable-next-line no-await-in-loop
-    const result = await withRetry(() => {
-      transport.roundTrips++;
-      return metadata.checkDeployStatus(started.id, true);
-    });
+    const result = await transport.metadataCall((metadata) => metadata.checkDeployStatus(started.id, true));
     if (String(result.done) === 'true') {
       if (String(result.success) === 'true') return;
       const details = (result.details ?? {}) as { componentFailures?: DeployFailure | DeployFailure[] };
@@ -167,10 +159,9 @@ export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[])
 /** Creates or updates a Connected App through upsertMetadata. */
 export const upsertConnectedApp = async (transport: Transport, w: AppWrite, permissionSetNames: string[]): Promise<void> => {
   const component = connectedAppComponent(w, permissionSetNames);
-  const result = await withRetry(() => {
-    transport.roundTrips++;
-    return transport.conn.metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof transport.conn.metadata.upsert>[1]);
-  });
+  const result = await transport.metadataCall((metadata) =>
+    metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof metadata.upsert>[1])
+  );
   const first = (Array.isArray(result) ? result[0] : result) as { success?: unknown; errors?: unknown };
   if (String(first?.success) !== 'true') {
     const errors = asArray(first?.errors as { message?: string; statusCode?: string } | Array<{ message?: string; statusCode?: string }>);

@@ -10,10 +10,11 @@ import {
   ecaToAppConfig,
   groupEcaFiles,
   parseComponentXml,
+  type AppRecordFacts,
   type Component,
 } from './app-metadata.js';
 import { ApiCallError, soqlString, type Transport } from './transport.js';
-import type { AppConfig, AppKind, OrgInfo, OrgSnapshot, PermissionSetInfo, SystemPermissions, UserInfo } from './types.js';
+import type { AppConfig, AppKind, LicenseInfo, ObjectAccess, OrgInfo, OrgSnapshot, PermissionSetInfo, SystemPermissions, UserInfo } from './types.js';
 
 export const INTEGRATION_LICENSE = 'Salesforce Integration';
 export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
@@ -167,10 +168,21 @@ const findAppRecord = (
   return undefined;
 };
 
+const unzip = async (base64: string): Promise<Record<string, string>> => {
+  const zip = await JSZip.loadAsync(base64, { base64: true });
+  const files: Record<string, string> = {};
+  await Promise.all(
+    Object.values(zip.files)
+      .filter((f) => !f.dir)
+      .map(async (f) => {
+        files[f.name] = await f.async('string');
+      })
+  );
+  return files;
+};
+
 /** Reads an External Client App's five components with one retrieve (deploy/retrieve is their only API). */
 export const retrieveEca = async (transport: Transport, name: string): Promise<Record<string, Component>> => {
-  const metadata = transport.conn.metadata;
-  transport.roundTrips++;
   const request = {
     apiVersion: Number(transport.apiVersion),
     singlePackage: true,
@@ -180,25 +192,16 @@ export const retrieveEca = async (transport: Transport, name: string): Promise<R
     },
   };
   // jsforce's RetrieveRequest type wants every Package field; the Metadata API needs only these.
-  const started = await metadata.retrieve(request as unknown as Parameters<typeof metadata.retrieve>[0]);
+  // retrieve() answers a locator; awaiting it yields the AsyncResult with the retrieve Id.
+  const started = await transport.metadataCall(
+    async (m) => (await m.retrieve(request as unknown as Parameters<typeof m.retrieve>[0])) as unknown as { id: string }
+  );
   for (let attempt = 0; ; attempt++) {
-    transport.roundTrips++;
     // eslint-disable-next-line no-await-in-loop
-    const status = await metadata.checkRetrieveStatus(started.id);
+    const status = await transport.metadataCall((m) => m.checkRetrieveStatus(started.id));
     if (String(status.done) === 'true') {
-      if (!status.zipFile) return {};
       // eslint-disable-next-line no-await-in-loop
-      const zip = await JSZip.loadAsync(status.zipFile, { base64: true });
-      const files: Record<string, string> = {};
-      // eslint-disable-next-line no-await-in-loop
-      await Promise.all(
-        Object.values(zip.files)
-          .filter((f) => !f.dir)
-          .map(async (f) => {
-            files[f.name] = await f.async('string');
-          })
-      );
-      return groupEcaFiles(files)[name] ?? {};
+      return status.zipFile ? groupEcaFiles(await unzip(status.zipFile))[name] ?? {} : {};
     }
     if (attempt > 60) throw new ApiCallError('RETRIEVE_TIMEOUT', `Retrieving External Client App ${name} did not finish.`);
     // eslint-disable-next-line no-await-in-loop
@@ -208,8 +211,7 @@ export const retrieveEca = async (transport: Transport, name: string): Promise<R
 
 /** Reads a Connected App with readMetadata (CRUD is allowed for ConnectedApp). */
 export const readConnectedApp = async (transport: Transport, name: string): Promise<Component | undefined> => {
-  transport.roundTrips++;
-  const result = (await transport.conn.metadata.read('ConnectedApp', name)) as unknown as Component | Component[];
+  const result = (await transport.metadataCall((m) => m.read('ConnectedApp', name))) as unknown as Component | Component[];
   const record = Array.isArray(result) ? result[0] : result;
   return record && str(record.fullName) ? record : undefined;
 };
@@ -243,160 +245,129 @@ const buildUser = (b: Record<string, Row[] | ApiCallError>): UserInfo | undefine
 
 export type ReadOptions = { appKind?: AppKind };
 
+type Batch = Record<string, Row[] | ApiCallError>;
+
+const facts = (row: Row): AppRecordFacts => ({ id: String(row.Id), createdDate: str(row.CreatedDate), lastModifiedDate: str(row.LastModifiedDate) });
+
+/** The app behind a found record, with its selected permission sets and profiles as SetupEntityAccess has them. */
+const readApp = async (transport: Transport, found: { kind: AppKind; row: Row }, first: Batch): Promise<AppConfig | undefined> => {
+  const psRows = rowsOr(first.appPermissionSets);
+  let app: AppConfig | undefined;
+  if (found.kind === 'external-client-app') {
+    const name = String(found.row.DeveloperName);
+    app = ecaToAppConfig(name, await retrieveEca(transport, name), facts(found.row));
+  } else {
+    const component = await readConnectedApp(transport, String(found.row.Name));
+    if (!component) return undefined;
+    app = connectedAppToAppConfig(component, facts(found.row), {
+      permissionSetIdByName: (n) => str(psRows.find((r) => r.Name === n && r.IsOwnedByProfile !== true)?.Id),
+      profileIdByName: (n) => str(psRows.find((r) => rel(r, 'Profile.Name') === n)?.ProfileId),
+    });
+  }
+  // Selected permission sets and profiles as SetupEntityAccess sees them are the truth for pre-authorization.
+  const ps = new Set(app.permissionSetIds);
+  const profiles = new Set(app.profileIds);
+  for (const a of rowsOr(first.appAccess).filter((r) => r.SetupEntityId === app?.id)) {
+    const parent = psRows.find((r) => r.Id === a.ParentId);
+    if (parent?.IsOwnedByProfile === true) profiles.add(String(parent.ProfileId));
+    else ps.add(String(a.ParentId));
+  }
+  return { ...app, permissionSetIds: [...ps], profileIds: [...profiles] };
+};
+
+/** With only --name: the user is the app's run-as user, or the one user pre-authorized through its sets. */
+const userOfApp = (app: AppConfig, first: Batch): string | undefined => {
+  const preauth = rowsOr(first.preauthorized ?? []).filter((r) => app.permissionSetIds.includes(String(r.PermissionSetId)));
+  const candidates = [...new Set(preauth.map((r) => String(rel(r, 'Assignee.Username'))))];
+  return app.runAsUsername ?? (candidates.length === 1 ? candidates[0] : undefined);
+};
+
+const objectAccess = (o: Row): ObjectAccess => ({
+  id: str(o.Id),
+  object: String(o.SobjectType),
+  read: o.PermissionsRead === true,
+  create: o.PermissionsCreate === true,
+  edit: o.PermissionsEdit === true,
+  delete: o.PermissionsDelete === true,
+  viewAll: o.PermissionsViewAllRecords === true,
+  modifyAll: o.PermissionsModifyAllRecords === true,
+});
+
+/** Every permission set read, by Id, with its object and field access (each row once). */
+const buildPermissionSets = (first: Batch, batch: Batch): Record<string, PermissionSetInfo> => {
+  const licenses = licenseNames([...rowsOr(first.license), ...rowsOr(first.psl)]);
+  const sets: Record<string, PermissionSetInfo> = {};
+  const rows = [...rowsOr(first.appPermissionSets), ...rowsOr(batch.userPermissionSets ?? []), ...rowsOr(batch.profilePermissionSet ?? []), ...rowsOr(first.targetPermissionSet ?? [])];
+  for (const row of rows) sets[String(row.Id)] = { ...permissionSetInfo(row), licenseName: licenses.get(String(row.LicenseId)) };
+  const seen = new Set<string>();
+  const once = (r: Row): boolean => !seen.has(String(r.Id)) && Boolean(seen.add(String(r.Id)));
+  for (const o of [...rowsOr(batch.objectPerms ?? []), ...rowsOr(first.targetObjectPerms ?? [])].filter(once)) {
+    sets[String(o.ParentId)]?.objects.push(objectAccess(o));
+  }
+  for (const f of [...rowsOr(batch.fieldPerms ?? []), ...rowsOr(first.targetFieldPerms ?? [])].filter(once)) {
+    sets[String(f.ParentId)]?.fields.push({ id: str(f.Id), field: String(f.Field), read: f.PermissionsRead === true, edit: f.PermissionsEdit === true });
+  }
+  return sets;
+};
+
+const license = (row: Row | undefined): LicenseInfo | undefined =>
+  row ? { id: String(row.Id), name: String(row.Name ?? row.MasterLabel), total: Number(row.TotalLicenses ?? 0), used: Number(row.UsedLicenses ?? 0) } : undefined;
+
+const runningUser = (row: Row | undefined): OrgSnapshot['runningUser'] =>
+  row
+    ? {
+        id: String(row.Id),
+        username: String(row.Username),
+        email: String(row.Email ?? ''),
+        timeZoneSidKey: str(row.TimeZoneSidKey),
+        localeSidKey: str(row.LocaleSidKey),
+        languageLocaleKey: str(row.LanguageLocaleKey),
+        emailEncodingKey: str(row.EmailEncodingKey),
+      }
+    : undefined;
+
+const orgInfo = (row: Row, instanceUrl: string): OrgInfo => {
+  const isSandbox = row.IsSandbox === true;
+  return {
+    id: String(row.Id),
+    name: String(row.Name),
+    organizationType: String(row.OrganizationType ?? ''),
+    isSandbox: isSandbox && !row.TrialExpirationDate,
+    isScratch: isSandbox && Boolean(row.TrialExpirationDate),
+    instanceUrl,
+    ...orgLoginFacts(instanceUrl, isSandbox),
+  };
+};
+
 /** The org as the checks and the planner see it. */
 export const readSnapshot = async (transport: Transport, target: SnapshotTarget, opts: ReadOptions = {}): Promise<OrgSnapshot> => {
-  const first = await transport.queryBatch({
-    ...snapshotQueries(target),
-    ...(target.username ? userQueries(target.username) : {}),
-  });
+  const first = await transport.queryBatch({ ...snapshotQueries(target), ...(target.username ? userQueries(target.username) : {}) });
   const orgRow = rowsOr(first.org)[0];
-  if (!orgRow) {
-    const err = first.org instanceof ApiCallError ? first.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
-    throw err;
-  }
+  if (!orgRow) throw first.org instanceof ApiCallError ? first.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
   const ecas = rowsOr(first.ecas);
   const cas = rowsOr(first.connectedApps);
   const found = target.appName ? findAppRecord(target.appName, ecas, cas, opts.appKind) : undefined;
+  const app = found ? await readApp(transport, found, first) : undefined;
 
-  // With only --name: the user is the app's run-as user or the one user pre-authorized through its sets.
-  let username = target.username;
-  let batch: Record<string, Row[] | ApiCallError> = first;
-  let appComponents: { eca?: Record<string, Component>; ca?: Component } = {};
-  const readApp = async (): Promise<void> => {
-    if (!found) return;
-    if (found.kind === 'external-client-app') appComponents = { eca: await retrieveEca(transport, String(found.row.DeveloperName)) };
-    else appComponents = { ca: await readConnectedApp(transport, String(found.row.Name)) };
-  };
-  await readApp();
+  let batch: Batch = first;
+  const username = target.username ?? (app ? userOfApp(app, first) : undefined);
+  if (username && !target.username) batch = { ...first, ...(await transport.queryBatch(userQueries(username))) };
 
-  const psRows = [...rowsOr(first.appPermissionSets)];
-  const permissionSetIdByName = (n: string): string | undefined => psRows.find((r) => r.Name === n && r.IsOwnedByProfile !== true)?.Id as string | undefined;
-  const profileIdByName = (n: string): string | undefined => psRows.find((r) => rel(r, 'Profile.Name') === n)?.ProfileId as string | undefined;
-
-  let app: AppConfig | undefined;
-  if (found?.kind === 'external-client-app') {
-    app = ecaToAppConfig(String(found.row.DeveloperName), appComponents.eca ?? {}, {
-      id: String(found.row.Id),
-      createdDate: str(found.row.CreatedDate),
-      lastModifiedDate: str(found.row.LastModifiedDate),
-    });
-  } else if (found?.kind === 'connected-app' && appComponents.ca) {
-    app = connectedAppToAppConfig(
-      appComponents.ca,
-      { id: String(found.row.Id), createdDate: str(found.row.CreatedDate), lastModifiedDate: str(found.row.LastModifiedDate) },
-      { permissionSetIdByName, profileIdByName }
-    );
-  }
-  if (app) {
-    // Selected permission sets and profiles as SetupEntityAccess sees them are the truth for pre-authorization.
-    const access = rowsOr(first.appAccess).filter((r) => r.SetupEntityId === app?.id);
-    const ps = new Set(app.permissionSetIds);
-    const profiles = new Set(app.profileIds);
-    for (const a of access) {
-      const parent = psRows.find((r) => r.Id === a.ParentId);
-      if (parent?.IsOwnedByProfile === true) profiles.add(String(parent.ProfileId));
-      else ps.add(String(a.ParentId));
-    }
-    app = { ...app, permissionSetIds: [...ps], profileIds: [...profiles] };
-  }
-
-  if (!username && app) {
-    const preauth = rowsOr(first.preauthorized ?? []).filter((r) => app?.permissionSetIds.includes(String(r.PermissionSetId)));
-    const candidates = [...new Set(preauth.map((r) => String(rel(r, 'Assignee.Username'))))];
-    username = app.runAsUsername ?? (candidates.length === 1 ? candidates[0] : undefined);
-    if (username) batch = { ...first, ...(await transport.queryBatch(userQueries(username))) };
-  }
-
-  const licenses = licenseNames([...rowsOr(first.license), ...rowsOr(first.psl)]);
-  const permissionSets: Record<string, PermissionSetInfo> = {};
-  const targetPs = rowsOr(first.targetPermissionSet ?? [])[0];
-  for (const row of [
-    ...psRows,
-    ...rowsOr(batch.userPermissionSets ?? []),
-    ...rowsOr(batch.profilePermissionSet ?? []),
-    ...(targetPs ? [targetPs] : []),
-  ]) {
-    const info = permissionSetInfo(row);
-    info.licenseName = licenses.get(String(row.LicenseId));
-    permissionSets[info.id] = info;
-  }
-  const seenPermRows = new Set<string>();
-  for (const o of [...rowsOr(batch.objectPerms ?? []), ...rowsOr(first.targetObjectPerms ?? [])]) {
-    if (seenPermRows.has(String(o.Id))) continue;
-    seenPermRows.add(String(o.Id));
-    permissionSets[String(o.ParentId)]?.objects.push({
-      id: str(o.Id),
-      object: String(o.SobjectType),
-      read: o.PermissionsRead === true,
-      create: o.PermissionsCreate === true,
-      edit: o.PermissionsEdit === true,
-      delete: o.PermissionsDelete === true,
-      viewAll: o.PermissionsViewAllRecords === true,
-      modifyAll: o.PermissionsModifyAllRecords === true,
-    });
-  }
-  for (const f of [...rowsOr(batch.fieldPerms ?? []), ...rowsOr(first.targetFieldPerms ?? [])]) {
-    if (seenPermRows.has(String(f.Id))) continue;
-    seenPermRows.add(String(f.Id));
-    permissionSets[String(f.ParentId)]?.fields.push({
-      id: str(f.Id),
-      field: String(f.Field),
-      read: f.PermissionsRead === true,
-      edit: f.PermissionsEdit === true,
-    });
-  }
-  const running = rowsOr(first.runningUser ?? [])[0];
-
-  const isSandbox = orgRow.IsSandbox === true;
-  const licenseRow = rowsOr(first.license)[0];
   const pslRow = rowsOr(first.psl)[0];
-  const profileRow = rowsOr(first.profile)[0];
+  const psl = license(pslRow);
   return {
     takenAt: new Date().toISOString(),
-    org: {
-      id: String(orgRow.Id),
-      name: String(orgRow.Name),
-      organizationType: String(orgRow.OrganizationType ?? ''),
-      isSandbox: isSandbox && !orgRow.TrialExpirationDate,
-      isScratch: isSandbox && Boolean(orgRow.TrialExpirationDate),
-      instanceUrl: transport.instanceUrl,
-      ...orgLoginFacts(transport.instanceUrl, isSandbox),
-    },
-    integrationLicense: licenseRow
-      ? { id: String(licenseRow.Id), name: String(licenseRow.Name), total: Number(licenseRow.TotalLicenses ?? 0), used: Number(licenseRow.UsedLicenses ?? 0) }
-      : undefined,
-    apiIntegrationPsl: pslRow
-      ? {
-          id: String(pslRow.Id),
-          name: String(pslRow.MasterLabel),
-          developerName: String(pslRow.DeveloperName),
-          total: Number(pslRow.TotalLicenses ?? 0),
-          used: Number(pslRow.UsedLicenses ?? 0),
-        }
-      : undefined,
-    integrationProfile: profileRow ? { id: String(profileRow.Id), name: String(profileRow.Name) } : undefined,
+    org: orgInfo(orgRow, transport.instanceUrl),
+    integrationLicense: license(rowsOr(first.license)[0]),
+    apiIntegrationPsl: psl && pslRow ? { ...psl, developerName: String(pslRow.DeveloperName) } : undefined,
+    integrationProfile: rowsOr(first.profile).map((p) => ({ id: String(p.Id), name: String(p.Name) }))[0],
     app,
     otherAppNames: found ? [] : [...ecas.map((r) => String(r.DeveloperName)), ...cas.map((r) => String(r.Name))],
     user: buildUser(batch),
-    permissionSets,
-    targetPermissionSetId: str(targetPs?.Id),
-    runningUser: running
-      ? {
-          id: String(running.Id),
-          username: String(running.Username),
-          email: String(running.Email ?? ''),
-          timeZoneSidKey: str(running.TimeZoneSidKey),
-          localeSidKey: str(running.LocaleSidKey),
-          languageLocaleKey: str(running.LanguageLocaleKey),
-          emailEncodingKey: str(running.EmailEncodingKey),
-        }
-      : undefined,
-    recentLogins: rowsOr(batch.logins ?? []).map((l) => ({
-      time: String(l.LoginTime),
-      status: String(l.Status),
-      application: str(l.Application),
-      loginType: str(l.LoginType),
-    })),
+    permissionSets: buildPermissionSets(first, batch),
+    recentLogins: rowsOr(batch.logins ?? []).map((l) => ({ time: String(l.LoginTime), status: String(l.Status), application: str(l.Application), loginType: str(l.LoginType) })),
+    targetPermissionSetId: str(rowsOr(first.targetPermissionSet ?? [])[0]?.Id),
+    runningUser: runningUser(rowsOr(first.runningUser ?? [])[0]),
   };
 };
 

@@ -4,6 +4,7 @@
  * only), then one REST call with the token. Secrets stay in memory; results carry no token text.
  * Wire format: ../shared/reference/salesforce-facts.md §3.
  */
+/* eslint-disable camelcase -- OAuth's wire format: grant_type, client_id, error_description */
 import { createSign, randomUUID } from 'node:crypto';
 
 export type ExchangeResult = {

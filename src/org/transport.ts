@@ -106,6 +106,14 @@ export class Transport {
     });
   }
 
+  /** A Metadata API call, counted and retried like every other call. */
+  public async metadataCall<T>(fn: (metadata: Connection['metadata']) => Promise<T>): Promise<T> {
+    return withRetry(() => {
+      this.roundTrips++;
+      return fn(this.conn.metadata);
+    });
+  }
+
   /**
    * Runs up to 25 SOQL queries in one round trip (REST composite batch), then follows nextRecordsUrl for
    * large results. A query that fails answers its ApiCallError in place, so one unavailable object

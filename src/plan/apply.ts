@@ -83,7 +83,7 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
     let answers;
     try {
       answers = await transport.composite(
-        subs.map(({ step: _step, ...sub }) => sub),
+        subs.map((s) => ({ method: s.method, path: s.path, referenceId: s.referenceId, body: s.body })),
         true
       );
     } catch (e) {
@@ -92,7 +92,7 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
     }
     // allOrNone: either every subrequest succeeded, or none was applied and one names the cause.
     const cause = answers.find((a) => !a.ok && a.error && !/ALL_OR_NONE_OPERATION_ROLLED_BACK|PROCESSING_HALTED/.test(a.error.name));
-    if (cause || answers.some((a) => !a.ok)) {
+    if (cause ?? answers.some((a) => !a.ok)) {
       const failing = subs.find((s) => s.referenceId === cause?.referenceId)?.step ?? steps[0];
       failGroup(steps, failing, cause?.error ? `${cause.error.name}: ${cause.error.message}` : 'The org rolled the writes back.');
       return;

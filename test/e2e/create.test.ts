@@ -12,7 +12,8 @@ import { newSfHome, PROJECT_ROOT, type SfHome } from '../helpers/sf.js';
 
 type Envelope<T> = { status: number; result?: T; name?: string; message?: string; warnings?: string[] };
 
-const countOf = (emu: Emulator, type: string, pred: (r: Record<string, unknown>) => boolean = () => true): number => emu.store.all(type).filter(pred).length;
+const countOf = (emu: Emulator, type: string, pred: (r: Record<string, unknown>) => boolean = (): boolean => true): number =>
+  emu.store.all(type).filter(pred).length;
 
 describe('sf integration create (real CLI, emulator)', function () {
   this.timeout(600_000);
@@ -23,7 +24,7 @@ describe('sf integration create (real CLI, emulator)', function () {
     const r = await sf.run(['org', 'login', 'access-token', '--instance-url', emu.instanceUrl, '--no-prompt', '--alias', 'emu'], { SF_ACCESS_TOKEN: emu.accessToken });
     expect(r.code, r.stderr).to.equal(0);
   };
-  const create = (args: string[]) =>
+  const create = (args: string[]): Promise<{ code: number; stdout: string; stderr: string; body: Envelope<CreateResult> }> =>
     sf.json<Envelope<CreateResult>>(['integration', 'create', '--target-org', 'emu', ...args], { SF_INTEGRATION_RETRY_BASE_MS: '5' });
 
   before(async () => {

@@ -21,7 +21,7 @@ const startCli = (args: string[]): Promise<Started> =>
     const lines: string[] = [];
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (lines.length === 2) resolve({ child, lines });
     });

@@ -108,6 +108,8 @@ export const agePropagation = (store: OrgStore): void => {
     s.created = new Date(0);
     s.modified = new Date(0);
   }
+  // The records SOQL sees (CreatedDate / LastModifiedDate of ExternalClientApplication, ...) carry the same dates.
+  store.recomputeDerived();
 };
 
 const byApp = (store: OrgStore, type: string, appName: string): MetadataComponent | undefined =>
@@ -471,7 +473,7 @@ const badEnum = (value: string, enumName: string): string => `Error parsing file
 const ID_15_18 = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 /** The client-credentials run-as user must exist, be active and have API Only (type docs: "must have the API Only
- *  permission"). Problem text as given by the lead's brief (unconfirmed as a Metadata API message). */
+ * permission"). Problem text as given by the lead's brief (unconfirmed as a Metadata API message). */
 const badRunAsUser = (store: OrgStore, username: string): boolean => {
   const user = store.all('User').find((u) => String(u.Username).toLowerCase() === username.toLowerCase());
   return !user || user.IsActive === false || !userHasPermission(store, user.Id, 'ApiUserOnly');
@@ -510,7 +512,7 @@ const existingChild = (store: OrgStore, type: string, appName: string, fullName:
   store.getMetadata(type, fullName) ?? byApp(store, type, appName);
 
 /** The oauthLink the org generates for an app's OAuth settings ("<orgId>:<...>", eca-deploy.md §6; the part after
- *  the colon is unconfirmed; the app name is used). */
+ * the colon is unconfirmed; the app name is used). */
 const oauthLinkFor = (store: OrgStore, appName: string): string => `${store.orgId}:${appName}`;
 
 const checkEca = (store: OrgStore, c: IncomingComponent, ctx: ChangeContext): Pick<ComponentOutcome, 'problem' | 'toWrite' | 'created'> => {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import JSZip from 'jszip';
-import { startEmulator, type Emulator } from './index.js';
 import { loadFixture } from './server.js';
 import type { Fixture } from './store.js';
+import { startEmulator, type Emulator } from './index.js';
 
 const NS = 'http://soap.sforce.com/2006/04/metadata';
 const xmlFile = (root: string, inner: string): string => `<?xml version="1.0" encoding="UTF-8"?><${root} xmlns="${NS}">${inner}</${root}>`;

@@ -27,7 +27,7 @@ const findEca = (store: OrgStore, identifier: string): EmuApp => {
 };
 
 /** The OAuth consumer of an ECA exists once its global OAuth settings do. Its Id uses key prefix 888 (the OAuth
- *  consumer / RemoteAccess entity): unconfirmed for ECAs. Derived from the app Id so it stays stable. */
+ * consumer / RemoteAccess entity): unconfirmed for ECAs. Derived from the app Id so it stays stable. */
 const consumerOf = (store: OrgStore, app: EmuApp): { id: string; key: string; secret?: string; name: string } | undefined => {
   if (!app.consumerKey || !byAppName(store, 'ExtlClntAppGlobalOauthSettings', app.fullName)) return undefined;
   const id15 = `888${app.id.slice(3, 15)}`;

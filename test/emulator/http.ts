@@ -31,7 +31,8 @@ export type EmuResponse = {
 export type Handler = (req: EmuRequest, match: RegExpMatchArray, store: OrgStore) => EmuResponse | Promise<EmuResponse>;
 
 export type Route = {
-  method: string | '*';
+  /** An HTTP method, or '*' for any. */
+  method: string;
   pattern: RegExp;
   /** 'bearer': REST auth; 'soap': the handler reads the SessionHeader itself; 'none': public. */
   auth: 'bearer' | 'soap' | 'none';

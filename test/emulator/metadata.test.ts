@@ -4,10 +4,10 @@
  */
 import { expect } from 'chai';
 import JSZip from 'jszip';
-import { startEmulator, type Emulator } from './index.js';
 import { loadFixture } from './server.js';
 import { asArray, parseXml } from './soap.js';
 import type { Fixture } from './store.js';
+import { startEmulator, type Emulator } from './index.js';
 
 const NS = 'http://soap.sforce.com/2006/04/metadata';
 type Obj = Record<string, unknown>;

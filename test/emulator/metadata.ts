@@ -117,7 +117,7 @@ type RetrieveJob = { kind: 'retrieve'; result: Record<string, unknown> };
 const jobs = new WeakMap<OrgStore, Map<string, DeployJob | RetrieveJob>>();
 const jobsOf = (store: OrgStore): Map<string, DeployJob | RetrieveJob> => {
   let m = jobs.get(store);
-  if (!m) jobs.set(store, (m = new Map()));
+  if (!m) jobs.set(store, (m = new Map<string, DeployJob | RetrieveJob>()));
   return m;
 };
 let jobCounter = 1;
@@ -434,7 +434,7 @@ const saveOne = (store: OrgStore, session: Session, op: CrudOp, m: Record<string
   if (op === 'create' && exists) return result(false, { message: `A ${type} named ${fullName} already exists.`, statusCode: 'DUPLICATE_VALUE' }) /* text unconfirmed */;
   if (op === 'update' && !exists) return result(false, noSuchComponent(type, fullName));
   const outcome = crudCheck(store, session, type, body, apiVersion);
-  if (outcome.problem || !outcome.toWrite) return result(false, { message: outcome.problem ?? 'Unknown error', statusCode: 'FIELD_INTEGRITY_EXCEPTION' } /* statusCode unconfirmed */);
+  if (Boolean(outcome.problem) || !outcome.toWrite) return result(false, { message: outcome.problem ?? 'Unknown error', statusCode: 'FIELD_INTEGRITY_EXCEPTION' } /* statusCode unconfirmed */);
   store.putMetadata(type, outcome.toWrite, { userId: session.userId });
   return result(outcome.created);
 };
@@ -479,7 +479,7 @@ const renameMetadata = (store: OrgStore, session: Session, payload: Record<strin
   if (!comp) return { errors: errorOf(noSuchComponent(type, oldName)), fullName: newName, success: false };
   if (store.getMetadata(type, newName)) return { errors: errorOf({ message: `A ${type} named ${newName} already exists.`, statusCode: 'DUPLICATE_VALUE' }), fullName: newName, success: false } /* unconfirmed */;
   const outcome = crudCheck(store, session, type, { ...comp, fullName: oldName }, apiVersion);
-  if (outcome.problem || !outcome.toWrite) return { errors: errorOf({ message: outcome.problem ?? 'Unknown error', statusCode: 'FIELD_INTEGRITY_EXCEPTION' }), fullName: newName, success: false };
+  if (Boolean(outcome.problem) || !outcome.toWrite) return { errors: errorOf({ message: outcome.problem ?? 'Unknown error', statusCode: 'FIELD_INTEGRITY_EXCEPTION' }), fullName: newName, success: false };
   store.deleteMetadata(type, oldName, { system: true });
   store.putMetadata(type, { ...outcome.toWrite, fullName: newName }, { userId: session.userId });
   return { fullName: newName, success: true };

@@ -355,7 +355,7 @@ describe('REST API', () => {
 
 describe('query paging over a large org', () => {
   const TOKENS = 50_000;
-  const USERS = 5_000;
+  const USERS = 5000;
   let emu: Emulator;
   let call: ReturnType<typeof client>;
 

@@ -102,10 +102,10 @@ const resources = (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): EmuR
 /** /limits: Max and Remaining per limit. Values are an Enterprise Edition's defaults unless the fixture sets
  * `emulator.limits` (unconfirmed values; the emulator does not count consumption). */
 const DEFAULT_LIMITS: Record<string, { Max: number; Remaining: number }> = {
-  DailyApiRequests: { Max: 15000, Remaining: 15000 },
-  DailyAsyncApexExecutions: { Max: 250000, Remaining: 250000 },
-  DailyBulkApiBatches: { Max: 15000, Remaining: 15000 },
-  DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 },
+  DailyApiRequests: { Max: 15_000, Remaining: 15_000 },
+  DailyAsyncApexExecutions: { Max: 250_000, Remaining: 250_000 },
+  DailyBulkApiBatches: { Max: 15_000, Remaining: 15_000 },
+  DailyBulkV2QueryJobs: { Max: 10_000, Remaining: 10_000 },
   DataStorageMB: { Max: 5, Remaining: 5 },
   FileStorageMB: { Max: 20, Remaining: 20 },
   SingleEmailMessage: { Max: 15, Remaining: 15 },

@@ -153,7 +153,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     headers,
     body,
     log,
-    dispatch: (subMethod, pathWithQuery, subBody) => {
+    dispatch: (subMethod, pathWithQuery, subBody): Promise<EmuResponse> => {
       const subUrl = new URL(pathWithQuery, store.instanceUrl);
       const payload = subBody === undefined ? Buffer.alloc(0) : Buffer.from(typeof subBody === 'string' ? subBody : JSON.stringify(subBody));
       const subLog: LogEntry = { method: subMethod, path: subUrl.pathname, time: new Date().toISOString() };
@@ -203,7 +203,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     injectFault: (spec) => faults.add(spec),
     clearFaults: () => faults.clear(),
     log: () => ({ entries: [...entries], writes: store.writeCount - writesAtClear }),
-    clearLog: () => {
+    clearLog: (): void => {
       entries.length = 0;
       writesAtClear = store.writeCount;
     },

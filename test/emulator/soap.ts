@@ -12,7 +12,6 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: true,
-  isArray: (_name, jpath) => typeof jpath === 'string' && !jpath.endsWith('.Header') && false,
 });
 
 export type SoapRequest = {
@@ -59,7 +58,7 @@ const builder = new XMLBuilder({
   format: false,
 });
 
-export const buildXml = (obj: unknown): string => builder.build(obj) as string;
+export const buildXml = (obj: unknown): string => builder.build(obj);
 
 /** A Metadata API response envelope around `<{operation}Response>{content}</...>`. */
 export const soapResponse = (operation: string, content: unknown): string =>

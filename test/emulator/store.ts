@@ -13,6 +13,8 @@ export type SRecord = Record<string, unknown> & { Id: string };
 export type MetadataComponent = Record<string, unknown> & { fullName: string };
 
 export type EmulatorSettings = {
+  /** Any other setting a fixture carries is kept (and dumped) as it is. */
+  [key: string]: unknown;
   /** Fixed access token of the first active System Administrator (else generated). */
   adminAccessToken?: string;
   /** An app created or changed less than this many seconds ago refuses token requests. */
@@ -31,7 +33,6 @@ export type EmulatorSettings = {
   loginIpRanges?: Record<string, Array<{ start: string; end: string; description?: string }>>;
   /** The client address token requests are seen from (LoginHistory.SourceIp); default 127.0.0.1. See oauth.ts. */
   sourceIp?: string;
-  [key: string]: unknown;
 };
 
 export type Fixture = {
@@ -58,8 +59,10 @@ export type Session = {
 /** Keeps app-derived records in step with metadata; see apps.ts. */
 export type StoreDeriver = {
   derive(store: OrgStore): void;
-  /** A SetupEntityAccess row for an app was added/removed through the API: write it into the app's metadata.
-   *  Returns false when the entity is not an app. */
+  /**
+   * A SetupEntityAccess row for an app was added/removed through the API: write it into the app's metadata.
+   * Returns false when the entity is not an app.
+   */
   appAccess(store: OrgStore, parentId: string, setupEntityId: string, op: 'add' | 'remove'): boolean;
 };
 
@@ -174,7 +177,7 @@ export class OrgStore {
   // ---- records ------------------------------------------------------------------------------------------
   public requireObject(type: string): ObjectDef {
     const def = findObject(this.schema, type);
-    if (!def) throw new ApiError('NOT_FOUND', `The requested resource does not exist`, 404);
+    if (!def) throw new ApiError('NOT_FOUND', 'The requested resource does not exist', 404);
     return def;
   }
 
@@ -385,7 +388,7 @@ export class OrgStore {
           if (op === 'create') throw new ApiError('INVALID_FIELD_FOR_INSERT_UPDATE', 'Unable to create/update fields: Id. Please check the security settings of this field and verify that it is read/write for your profile or permission set.', 400, ['Id']);
           continue;
         }
-        if (f.readOnly || (op === 'update' && f.createOnly)) {
+        if (f.readOnly === true || (op === 'update' && f.createOnly === true)) {
           throw new ApiError(
             'INVALID_FIELD_FOR_INSERT_UPDATE',
             `Unable to create/update fields: ${f.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
@@ -464,7 +467,7 @@ export class OrgStore {
         const target = this.get(String(v));
         const targetType = target ? this.typeOf(target.Id) : undefined;
         if (!target || !targetType || !f.referenceTo.includes(targetType)) {
-          throw new ApiError('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, 400, [f.name]);
+          throw new ApiError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', 400, [f.name]);
         }
       }
     }
@@ -483,7 +486,7 @@ export class OrgStore {
       if (clash) {
         throw new ApiError(
           'DUPLICATE_USERNAME',
-          `Duplicate Username.<br>The username already exists in this or another Salesforce organization. Usernames must be unique across all Salesforce organizations. To resolve, use a different username (it doesn't need to match the user's email address).`,
+          'Duplicate Username.<br>The username already exists in this or another Salesforce organization. Usernames must be unique across all Salesforce organizations. To resolve, use a different username (it doesn\'t need to match the user\'s email address).',
           400,
           ['Username']
         );
@@ -503,7 +506,7 @@ export class OrgStore {
           }
         }
       }
-      if (!before && !record.CommunityNickname) record.CommunityNickname = `${username.split('@')[0]}${Date.now() % 100000}`;
+      if (!before && !record.CommunityNickname) record.CommunityNickname = `${username.split('@')[0]}${Date.now() % 100_000}`;
       record.Name = [record.FirstName, record.LastName].filter(Boolean).join(' ');
     }
     if (def.name === 'PermissionSetAssignment' && !before) {

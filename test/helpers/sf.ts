@@ -61,7 +61,7 @@ export const newSfHome = async (): Promise<SfHome> => {
     home,
     env,
     run,
-    json: async <T>(args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    json: async <T>(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<SfResult & { body: T }> => {
       const r = await run([...args, '--json'], extraEnv);
       let body: T;
       try {

@@ -126,7 +126,7 @@ describe('emulator store', () => {
     const appId = String(store.all('ExternalClientApplication')[0].Id);
     const row = store.all('SetupEntityAccess').find((r) => r.SetupEntityId === appId)!;
     store.remove('SetupEntityAccess', row.Id);
-    const policy = () => store.listMetadata('ExtlClntAppOauthConfigurablePolicies')[0];
+    const policy = (): Record<string, unknown> => store.listMetadata('ExtlClntAppOauthConfigurablePolicies')[0];
     expect(policy().commaSeparatedPermissionSet).to.equal('');
     const again = store.insert('SetupEntityAccess', { ParentId: integ.permissionSetId, SetupEntityId: appId });
     expect(policy().commaSeparatedPermissionSet).to.equal(integ.permissionSetId);

@@ -45,7 +45,8 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     'output-dir': Flags.directory({ char: 'd', summary: messages.getMessage('flags.output-dir.summary') }),
     'private-key-file': Flags.file({ summary: messages.getMessage('flags.private-key-file.summary') }),
     'certificate-file': Flags.file({ summary: messages.getMessage('flags.certificate-file.summary') }),
-    'cert-validity-days': Flags.integer({ summary: messages.getMessage('flags.cert-validity-days.summary'), min: 1, max: 3650 }),
+    // Range checked with the rest of the desired state (src/spec), so a spec file's value is checked the same way.
+    'cert-validity-days': Flags.integer({ summary: messages.getMessage('flags.cert-validity-days.summary') }),
     'key-size': Flags.option({ summary: messages.getMessage('flags.key-size.summary'), options: ['2048', '3072', '4096'] as const })(),
     'refresh-token-policy': Flags.string({ summary: messages.getMessage('flags.refresh-token-policy.summary') }),
     'ip-relaxation': Flags.string({ summary: messages.getMessage('flags.ip-relaxation.summary') }),
@@ -98,6 +99,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
         verify: flags.verify,
         waitMinutes: flags.wait,
         targetOrgAlias: org.getUsername() ?? '',
+        apiVersion: flags['api-version'],
         progress,
       });
     } catch (e) {

@@ -1,0 +1,146 @@
+import { writeFile } from 'node:fs/promises';
+import { Messages, Org } from '@salesforce/core';
+import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
+import { explainError } from '../../checks/index.js';
+import { diagnoseOrg, type DoctorOptions } from '../../doctor/run.js';
+import type { DoctorResult, OrgReport } from '../../doctor/types.js';
+import { humanExplanation, humanReport } from '../../report/doctor-human.js';
+import { jsonReport } from '../../report/json.js';
+import { junitReport } from '../../report/junit.js';
+import { readSpecFile } from '../../spec/index.js';
+
+Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
+const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.doctor');
+
+export type { DoctorResult, OrgReport } from '../../doctor/types.js';
+
+/** The orgs to check: each --target-org, or the default org. */
+const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: Org; name: string }>> => {
+  const names = targets?.length ? targets : [undefined];
+  try {
+    return await Promise.all(
+      names.map(async (aliasOrUsername) => {
+        const org = await Org.create({ aliasOrUsername });
+        return { org, name: aliasOrUsername ?? org.getUsername() ?? '' };
+      })
+    );
+  } catch (e) {
+    if (!targets?.length) throw messages.createError('error.NoOrg');
+    throw e;
+  }
+};
+
+/** The human report as plain text, for --output-file. */
+const humanText = (result: DoctorResult): string[] => {
+  const lines: string[] = [];
+  for (const report of result.reports) {
+    const r = humanReport(report, { unicode: false });
+    lines.push(r.title, ...r.heading);
+    for (const s of r.sections) lines.push('', s.title, ...s.rows.map((row) => `${row.status}  ${row.check}  ${row.finding}`), ...s.fixes);
+    lines.push(...r.applied, ...r.explanation, r.summary, '');
+  }
+  if (result.explanation) lines.push(...humanExplanation(result.explanation, { unicode: false }));
+  return lines;
+};
+
+export default class IntegrationDoctor extends SfCommand<DoctorResult> {
+  public static readonly summary = messages.getMessage('summary');
+  public static readonly description = messages.getMessage('description');
+  public static readonly examples = messages.getMessages('examples');
+
+  public static readonly flags = {
+    // Repeatable, unlike Flags.requiredOrg: consultants check several orgs in one run.
+    'target-org': Flags.string({ char: 'o', summary: messages.getMessage('flags.target-org.summary'), multiple: true }),
+    'api-version': Flags.orgApiVersion(),
+    name: Flags.string({ char: 'n', summary: messages.getMessage('flags.name.summary') }),
+    username: Flags.string({ char: 'u', summary: messages.getMessage('flags.username.summary') }),
+    'client-id': Flags.string({ char: 'i', summary: messages.getMessage('flags.client-id.summary') }),
+    'private-key-file': Flags.file({ char: 'f', summary: messages.getMessage('flags.private-key-file.summary'), exists: true }),
+    'client-secret-env': Flags.string({ summary: messages.getMessage('flags.client-secret-env.summary') }),
+    flow: Flags.option({ summary: messages.getMessage('flags.flow.summary'), options: ['jwt', 'client-credentials'] as const })(),
+    spec: Flags.file({ summary: messages.getMessage('flags.spec.summary'), exists: true }),
+    error: Flags.string({ char: 'e', summary: messages.getMessage('flags.error.summary') }),
+    'result-format': Flags.option({
+      char: 'r',
+      summary: messages.getMessage('flags.result-format.summary'),
+      options: ['human', 'json', 'junit'] as const,
+      default: 'human' as const,
+    })(),
+    'output-file': Flags.string({ summary: messages.getMessage('flags.output-file.summary') }),
+    'fail-on': Flags.option({ summary: messages.getMessage('flags.fail-on.summary'), options: ['fail', 'warn'] as const, default: 'fail' as const })(),
+    fix: Flags.boolean({ summary: messages.getMessage('flags.fix.summary') }),
+    'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
+  };
+
+  public async run(): Promise<DoctorResult> {
+    const { flags } = await this.parse(IntegrationDoctor);
+    const started = Date.now();
+    if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
+    const secretVar = flags['client-secret-env'];
+    const clientSecret = secretVar ? process.env[secretVar] : undefined;
+    if (secretVar && !clientSecret) throw messages.createError('error.SecretEnvMissing', [secretVar]);
+
+    const wantsOrg = Boolean(flags.name ?? flags.username);
+    const orgs = wantsOrg ? await resolveOrgs(flags['target-org']) : [];
+    const opts: DoctorOptions = {
+      appName: flags.name,
+      username: flags.username,
+      clientId: flags['client-id'],
+      privateKeyFile: flags['private-key-file'],
+      clientSecret,
+      flow: flags.flow,
+      spec: flags.spec ? await readSpecFile(flags.spec) : undefined,
+      error: flags.error,
+      apiVersion: flags['api-version'],
+    };
+    const fix = flags.fix
+      ? {
+          confirm: async (plan: { steps: Array<{ id: string; subject: string; changes: string[] }> }): Promise<boolean> =>
+            flags['no-prompt'] ||
+            this.confirm({
+              message: messages.getMessage('prompt.fix', [
+                flags.name ?? flags.username ?? '',
+                plan.steps.map((s) => `  ${s.id} ${s.subject}: ${s.changes.join('; ')}`).join('\n'),
+              ]),
+            }),
+        }
+      : undefined;
+    // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
+    const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
+    const failOn = flags['fail-on'];
+    const failed = reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0));
+    const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
+
+    await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
+    if (failed) process.exitCode = 1;
+    return result;
+  }
+
+  private async render(result: DoctorResult, format: 'human' | 'json' | 'junit', outputFile: string | undefined, failOn: 'fail' | 'warn', durationMs: number): Promise<void> {
+    let text: string | undefined;
+    if (format === 'json') text = jsonReport(result);
+    else if (format === 'junit') text = junitReport(result, failOn, { durationMs });
+    else if (outputFile) text = humanText(result).join('\n') + '\n';
+    if (outputFile && text !== undefined) {
+      await writeFile(outputFile, text);
+      this.log(messages.getMessage('info.written', [outputFile]));
+      return;
+    }
+    if (text !== undefined) {
+      // Machine formats go to stdout as they are, and only when --json is not asked for.
+      if (!this.jsonEnabled()) process.stdout.write(text);
+      return;
+    }
+    for (const report of result.reports) {
+      const r = humanReport(report, { color: process.stdout.isTTY });
+      this.styledHeader(r.title);
+      r.heading.forEach((line) => this.log(line));
+      for (const section of r.sections) {
+        this.table({ data: section.rows, columns: r.columns.filter((c) => c.key !== 'group'), title: section.title });
+        section.fixes.forEach((line) => this.log(line));
+      }
+      [...r.applied, ...r.explanation, r.summary].forEach((line) => this.log(line));
+    }
+    if (result.explanation) humanExplanation(result.explanation).forEach((line) => this.log(line));
+  }
+}
