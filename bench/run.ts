@@ -3,14 +3,19 @@
  * that a slower or faster machine does not change the verdict. A benchmark, not a test: nothing here fails
  * a build. Rows:
  *  - plugin start-up: `sf integration --help` through the linked plugin vs `sf org display --help`;
- *  - emulator paging: every page of 50,000 OauthToken rows vs the same number of no-op requests.
+ *  - emulator paging: every page of 50,000 OauthToken rows vs the same number of no-op requests;
+ *  - key + certificate generation vs `openssl req -x509 -newkey rsa:2048 -nodes` (bench/credentials.ts);
+ *  - round trips of a fresh JWT create with verification, and of a no-op re-run (writes);
+ *  - round trips of doctor without live checks, with the number of checks it ran;
+ *  - doctor over 5 orgs at once vs the slowest of the 5 alone.
  */
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { startEmulator, type Fixture } from '../test/emulator/index.js';
 import { defaultFixture } from '../test/helpers/fixtures.js';
-import { newSfHome, PROJECT_ROOT, SF_BIN } from '../test/helpers/sf.js';
+import { newSfHome, PROJECT_ROOT, SF_BIN, type SfHome } from '../test/helpers/sf.js';
+import { credentialsRow } from './credentials.js';
 
 const exec = promisify(execFile);
 
@@ -116,8 +121,85 @@ const pagingRow = async (): Promise<Row> => {
   }
 };
 
+/** An emulated org with its own org Id and admin (the CLI keys logins by username), logged in as `alias`. */
+const orgFor = async (sf: SfHome, n: number): Promise<{ emu: Awaited<ReturnType<typeof startEmulator>>; alias: string }> => {
+  const fx = defaultFixture();
+  fx.records!.Organization[0].Id = `00DEm000000000${n}MAA`;
+  fx.records!.User[0].Username = `admin@org${n}.example`;
+  const emu = await startEmulator({ fixture: fx });
+  const alias = `org${n}`;
+  const login = await sf.run(['org', 'login', 'access-token', '--instance-url', emu.instanceUrl, '--no-prompt', '--alias', alias], { SF_ACCESS_TOKEN: emu.accessToken });
+  if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+  return { emu, alias };
+};
+
+const createArgs = (alias: string, dir: string): string[] => ['integration', 'create', '--target-org', alias, '--name', 'HubSpot', '--object', 'Account=read,edit', '--output-dir', dir];
+
+/** Round trips of create and doctor, and doctor over 5 orgs against the slowest single org. */
+const orgRows = async (): Promise<Row[]> => {
+  const sf = await newSfHome();
+  const orgs: Array<Awaited<ReturnType<typeof orgFor>>> = [];
+  try {
+    await sf.run(['plugins', 'link', PROJECT_ROOT, '--no-install']);
+    for (let n = 1; n <= 5; n++) orgs.push(await orgFor(sf, n)); // eslint-disable-line no-await-in-loop
+    const [first] = orgs;
+    first.emu.clearLog();
+    const created = await sf.run(createArgs(first.alias, `${sf.home}/org1`));
+    if (created.code !== 0) throw new Error(`create failed: ${created.stdout}`);
+    const fresh = first.emu.log();
+    first.emu.clearLog();
+    await sf.run(createArgs(first.alias, `${sf.home}/org1`));
+    const rerun = first.emu.log();
+    for (const o of orgs.slice(1)) await sf.run(createArgs(o.alias, `${sf.home}/${o.alias}`)); // eslint-disable-line no-await-in-loop
+
+    first.emu.clearLog();
+    const one = await sf.json<{ result: { reports: Array<{ checks: unknown[] }> } }>(['integration', 'doctor', '--target-org', first.alias, '--name', 'HubSpot_Integration']);
+    const doctorTrips = first.emu.log().entries.length;
+    const checks = one.body.result.reports[0].checks.length;
+
+    const doctorArgs = (aliases: string[]): string[] => ['integration', 'doctor', ...aliases.flatMap((a) => ['--target-org', a]), '--name', 'HubSpot_Integration', '--json'];
+    const singles: number[] = [];
+    for (const o of orgs) singles.push(await timeRuns(3, () => sf.run(doctorArgs([o.alias])))); // eslint-disable-line no-await-in-loop
+    const slowest = Math.max(...singles);
+    const all = await timeRuns(3, () => sf.run(doctorArgs(orgs.map((o) => o.alias))));
+    return [
+      {
+        figure: 'create: round trips, fresh JWT create + verification',
+        value: `${fresh.entries.length} requests (${fresh.writes} writes)`,
+        baseline: '10 requests',
+        ratio: (fresh.entries.length / 10).toFixed(2),
+        goal: '≤ 1 (≤ 10 round trips)',
+      },
+      {
+        figure: 'create: round trips, no-op re-run',
+        value: `${rerun.entries.length} requests (${rerun.writes} writes)`,
+        baseline: `fresh create ${fresh.entries.length} requests`,
+        ratio: (rerun.entries.length / fresh.entries.length).toFixed(2),
+        goal: 'reads only (0 writes)',
+      },
+      {
+        figure: `doctor: round trips without live checks (${checks} checks)`,
+        value: `${doctorTrips} requests`,
+        baseline: '4 requests',
+        ratio: (doctorTrips / 4).toFixed(2),
+        goal: '≤ 1 (≤ 4 round trips)',
+      },
+      {
+        figure: 'doctor: 5 orgs at once',
+        value: ms(all),
+        baseline: `slowest single org ${ms(slowest)}`,
+        ratio: (all / slowest).toFixed(2),
+        goal: '≈ 1',
+      },
+    ];
+  } finally {
+    await Promise.all(orgs.map((o) => o.emu.close()));
+    await sf.dispose();
+  }
+};
+
 const main = async (): Promise<void> => {
-  const rows: Row[] = [await startupRow(), await pagingRow()];
+  const rows: Row[] = [await startupRow(), await pagingRow(), await credentialsRow(), ...(await orgRows())];
   const cols: Array<keyof Row> = ['figure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

@@ -37,6 +37,7 @@ const CAUSES: Record<string, string[]> = {
   'ip-restricted': ['app-ip-relaxation'],
   'api-disabled': ['user-api-enabled'],
   'named-user-jwt': ['app-jwt-access-tokens'],
+  'missing-refresh-scope': ['app-scopes'],
   'not-in-catalogue': [],
 };
 
@@ -96,6 +97,8 @@ const CATALOGUE: Entry[] = [
       'self-authorized',
       'propagation',
       'wrong-org',
+      'missing-refresh-scope',
+      'sandbox-username',
     ],
   },
   {
@@ -165,7 +168,7 @@ const CATALOGUE: Entry[] = [
     id: 'api-disabled',
     error: 'API_DISABLED_FOR_ORG',
     description: 'API is not enabled for this Organization or Partner',
-    patterns: [/api_disabled_for_org|api is not enabled/],
+    patterns: [/api_disabled_for_org|api_currently_disabled|api is not enabled|api is disabled/],
     causes: ['api-disabled'],
   },
   {

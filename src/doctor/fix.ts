@@ -20,10 +20,10 @@ const APP_CHECKS = new Set([
 const needsFix = (results: CheckResult[], id: string): boolean =>
   results.some((r) => r.id === id && (r.status === 'fail' || r.status === 'warn') && r.fix?.autoFixable);
 
-/** The user's own permission sets (not the profile's) that are not expired. */
-const heldSets = (snap: OrgSnapshot, now: Date): string[] =>
+/** The user's own permission sets (not the profile's) that are not expired, or whose expiry this plan clears. */
+const heldSets = (snap: OrgSnapshot, now: Date, clearingExpiry: boolean): string[] =>
   (snap.user?.assignments ?? [])
-    .filter((a) => !a.expirationDate || new Date(a.expirationDate) > now)
+    .filter((a) => clearingExpiry || !a.expirationDate || new Date(a.expirationDate) > now)
     .map((a) => a.permissionSetId)
     .filter((id) => snap.permissionSets[id] && !snap.permissionSets[id].isOwnedByProfile);
 
@@ -76,7 +76,10 @@ export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow,
   if (app && [...APP_CHECKS].some((id) => needsFix(results, id))) {
     // Keep what the app selects, and add the user's own sets when the association is what failed.
     const selected = new Set(app.permissionSetIds);
-    if (needsFix(results, 'app-permission-set-associated')) for (const id of heldSets(snap, now)) selected.add(id);
+    if (needsFix(results, 'app-permission-set-associated')) {
+      // An expired assignment that the permission-set-assignment step renews counts as held.
+      for (const id of heldSets(snap, now, needsFix(results, 'user-permission-set-assigned'))) selected.add(id);
+    }
     const [first, ...rest] = [...selected];
     if (first) {
       steps.push({

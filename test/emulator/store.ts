@@ -164,8 +164,12 @@ export class OrgStore {
   // ---- ids ----------------------------------------------------------------------------------------------
   public newId(type: string): string {
     const def = this.requireObject(type);
-    const id15 = `${def.keyPrefix}5g${toBase62(this.idCounter++, 10)}`;
-    return id15 + idSuffix(id15);
+    // A store loaded from a dump already holds Ids minted by this counter: never hand one out twice.
+    for (;;) {
+      const id15 = `${def.keyPrefix}5g${toBase62(this.idCounter++, 10)}`;
+      const id = id15 + idSuffix(id15);
+      if (!this.records.get(def.name)?.has(id)) return id;
+    }
   }
 
   /** Accepts a 15- or 18-character Id and answers the stored 18-character form when the record exists. */
