@@ -7,6 +7,7 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Messages, type Org } from '@salesforce/core';
 import { stringify as toYaml } from 'yaml';
+import { explainError } from '../checks/errors.js';
 import {
   createCertificate,
   generateKeyPair,
@@ -25,7 +26,7 @@ import { describeObjects } from '../org/describe.js';
 import { readConsumerCredentials } from '../org/oauth-credentials.js';
 import { readSnapshot } from '../org/snapshot.js';
 import { clientCredentialsExchange, jwtExchange, restCall, type ExchangeResult } from '../org/token.js';
-import { Transport } from '../org/transport.js';
+import { ApiCallError, Transport } from '../org/transport.js';
 import type { OrgSnapshot } from '../org/types.js';
 import { applyPlan, type ApplyHooks, type StepResult } from '../plan/apply.js';
 import { PlanBlocked, planIntegration, type LocalCredentials } from '../plan/plan.js';
@@ -177,7 +178,10 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
     transport,
     { username: first.spec.user.username, appName: first.spec.app.name, permissionSetName: first.spec.permissionSet.name, runningUsername: adminUsername },
     { appKind: first.spec.app.kind }
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [adminUsername]);
+    throw e;
+  });
 
   progress?.stage('validate');
   const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
@@ -246,7 +250,9 @@ const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHo
         retryIntervalMs: opts.retryIntervalMs ?? 15_000,
       });
       if (!exchange.ok || !exchange.accessToken || !exchange.instanceUrl) {
-        throw messages.createError('error.VerifyFailed', [`${exchange.error ?? ''}: ${exchange.errorDescription ?? ''}`], [spec.app.name, spec.user.username]);
+        const pair = `${exchange.error ?? ''}: ${exchange.errorDescription ?? ''}`;
+        const likely = explainError(pair).causes[0];
+        throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : ''], [spec.app.name, spec.user.username]);
       }
       const call = await restCall(exchange.instanceUrl, exchange.accessToken, transport.apiVersion);
       if (!call.ok) throw messages.createError('error.VerifyRestFailed', [call.error ?? String(call.status)]);

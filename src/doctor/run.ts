@@ -89,6 +89,7 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
   try {
     snap = await readSnapshot(transport, { appName: opts.appName, username: opts.username });
   } catch (e) {
+    if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [targetOrg]);
     if (e instanceof ApiCallError && !/INVALID_SESSION_ID|ECONN|fetch failed/i.test(`${e.errorCode} ${e.message}`)) throw e;
     throw unreachable(targetOrg, e);
   }

@@ -68,6 +68,11 @@ const userStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: PlanProble
     };
     return step({ id: 'user', action: 'create', subject: desired.username, changes: ['new user'], ops: [{ kind: 'create', sobject: 'User', fields, saveAs: 'user' }] });
   }
+  // A user who is not on the Salesforce Integration license is someone else's account (a person, or an
+  // integration still on a standard license): create never converts it. Migrating one is its own decision.
+  if (existing.userLicenseName !== 'Salesforce Integration') {
+    problems.push({ key: 'error.UsernameTaken', tokens: [existing.username, existing.profileName, existing.userLicenseName] });
+  }
   const updates: Record<string, FieldValue> = {};
   const changes: string[] = [];
   const compare = (field: string, actual: unknown, want: string | boolean): void => {

@@ -3,11 +3,13 @@
  * the integration it sets up must let the real `sf org login jwt` in, a re-run must write nothing, a dry run
  * must write nowhere, and a run broken by faults must converge when run again.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import type { CreateResult } from '../../src/create/run.js';
+import { makeKeyPair } from '../helpers/credentials.js';
 import { newSfHome, PROJECT_ROOT, type SfHome } from '../helpers/sf.js';
 
 type Envelope<T> = { status: number; result?: T; name?: string; message?: string; warnings?: string[] };
@@ -169,5 +171,86 @@ describe('sf integration create (real CLI, emulator)', function () {
     let missing = false;
     await stat(join(sf.home, 'bad')).catch(() => (missing = true));
     expect(missing).to.be.true;
+  });
+
+  it('refuses bad keys, a mixed-up output directory, no free license and no API access: exit 1, nothing written', async () => {
+    const keys = join(sf.home, 'keys');
+    await mkdir(keys, { recursive: true });
+    const a = makeKeyPair('a');
+    const b = makeKeyPair('b');
+    const small = makeKeyPair('small', 1024);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const files: Record<string, string> = { 'a.key': a.privateKeyPem, 'a.crt': a.certificatePem, 'b.crt': b.certificatePem, 'small.key': small.privateKeyPem, 'small.crt': small.certificatePem, 'ec.key': ec.privateKey };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(keys, name), text, { mode: 0o600 }); // eslint-disable-line no-await-in-loop
+    const mixed = join(sf.home, 'mixed');
+    await mkdir(mixed);
+    await writeFile(join(mixed, 'private-key.pem'), a.privateKeyPem, { mode: 0o600 });
+    await writeFile(join(mixed, 'cert.pem'), b.certificatePem);
+    const k = (f: string): string => join(keys, f);
+
+    const cases: Array<{ args: string[]; message: RegExp; before?: () => void; after?: () => void }> = [
+      { args: ['--private-key-file', k('ec.key'), '--certificate-file', k('a.crt')], message: /RSA|EC/ },
+      { args: ['--private-key-file', k('small.key'), '--certificate-file', k('small.crt')], message: /2048/ },
+      { args: ['--private-key-file', k('a.key'), '--certificate-file', k('b.crt')], message: /match|belong/i },
+      { args: ['--private-key-file', k('missing.key'), '--certificate-file', k('a.crt')], message: /missing\.key/ },
+      { args: ['--private-key-file', k('a.key')], message: /its certificate/ },
+      { args: ['--output-dir', mixed], message: /do not belong together/ },
+    ];
+    const license = emu.store.all('UserLicense').find((l) => l.Name === 'Salesforce Integration')!;
+    const adminProfile = emu.store.all('Profile').find((p) => p.Name === 'System Administrator')!;
+    const adminSet = emu.store.all('PermissionSet').find((p) => p.ProfileId === adminProfile.Id)!;
+    cases.push(
+      {
+        args: [],
+        message: /No Salesforce Integration user license is free/,
+        before: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: license.UsedLicenses }, { system: true }),
+        after: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: 5 }, { system: true }),
+      },
+      {
+        args: [],
+        message: /API is not enabled/,
+        before: () => {
+          emu.store.update('Profile', adminProfile.Id, { PermissionsApiEnabled: false }, { system: true });
+          emu.store.update('PermissionSet', adminSet.Id, { PermissionsApiEnabled: false }, { system: true });
+        },
+        after: () => {
+          emu.store.update('Profile', adminProfile.Id, { PermissionsApiEnabled: true }, { system: true });
+          emu.store.update('PermissionSet', adminSet.Id, { PermissionsApiEnabled: true }, { system: true });
+        },
+      }
+    );
+    emu.clearLog();
+    for (const c of cases) {
+      c.before?.();
+      const out = join(sf.home, 'refused');
+      // eslint-disable-next-line no-await-in-loop
+      const r = await create(['--name', 'Refused', '--object', 'Account=read', ...(c.args.includes('--output-dir') ? [] : ['--output-dir', out]), ...c.args]);
+      c.after?.();
+      expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(1);
+      expect(r.body.message, r.stdout).to.match(c.message);
+      expect(r.stdout).to.not.match(/PRIVATE KEY/);
+      let missing = false;
+      await stat(out).catch(() => (missing = true)); // eslint-disable-line no-await-in-loop
+      expect(missing, `${c.args.join(' ')} left ${out}`).to.be.true;
+    }
+    expect(emu.log().writes).to.equal(0);
+    expect(countOf(emu, 'User', (u) => String(u.Username).startsWith('refused.'))).to.equal(0);
+  });
+
+  it('retries a transient failure once per write step and succeeds in the same run', async () => {
+    emu.injectFault({ method: 'POST', path: '/composite$', status: 503 });
+    emu.injectFault({ soapOperation: 'deploy', drop: true });
+    emu.injectFault({ method: 'POST', path: '/composite$', status: 403, errorCode: 'REQUEST_LIMIT_EXCEEDED' });
+    const r = await create(['--name', 'Transient', '--object', 'Account=read', '--output-dir', join(sf.home, 'transient')]);
+    emu.clearFaults();
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.body.result!.verified).to.be.true;
+    expect(countOf(emu, 'User', (u) => String(u.Username).startsWith('transient.integration'))).to.equal(1);
+  });
+
+  it('lists its commands under sf integration --help', async () => {
+    const r = await sf.run(['integration', '--help']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/integration create/).and.match(/integration doctor/);
   });
 });

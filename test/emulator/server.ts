@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agePropagation, deriveAppRecords } from './apps.js';
+import { agePropagation, deriveAppRecords, userHasPermission } from './apps.js';
 import { Faults, faultResponse, type FaultSpec } from './faults.js';
 import {
   bearerToken,
@@ -135,6 +135,11 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         if (!token) return invalidAuthHeader();
         const session = resolveSession(store, token);
         if (!session) return invalidSession();
+        // A user without "API Enabled" (profile or permission set) gets no API at all; Salesforce answers every
+        // REST call with API_DISABLED_FOR_ORG (REST API Developer Guide, status codes and error responses).
+        if (!userHasPermission(store, session.userId, 'ApiEnabled')) {
+          return json(403, [{ message: 'API is not enabled for this Organization or Partner', errorCode: 'API_DISABLED_FOR_ORG' }]);
+        }
         req.session = session;
       }
       try {

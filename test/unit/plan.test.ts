@@ -104,6 +104,17 @@ describe('planIntegration', () => {
     }
   });
 
+  it('never takes over a user on another license: the username belongs to someone else', () => {
+    const snap = configuredOrg();
+    snap.user = { ...snap.user!, profileName: 'Standard User', userLicenseName: 'Salesforce' };
+    try {
+      planIntegration(spec(), snap, existing(snap), { verify: false });
+      expect.fail('expected PlanBlocked');
+    } catch (e) {
+      expect((e as PlanBlocked).problems.map((p) => p.key)).to.include('error.UsernameTaken');
+    }
+  });
+
   it('refuses to replace an app of the other kind', () => {
     const snap = configuredOrg();
     snap.app = jwtApp({ kind: 'connected-app' });
