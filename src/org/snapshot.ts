@@ -4,6 +4,7 @@
  * left undefined for the checks to report; only an unreachable org throws.
  */
 import JSZip from 'jszip';
+import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../checks/tiers.js';
 import {
   ECA_PARTS,
   connectedAppToAppConfig,
@@ -21,41 +22,10 @@ export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
 export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
 
 /**
- * System permissions the plugin reads on profiles and permission sets: API access and the dangerous tiers of
- * ../shared/reference/anchors.md §2. Reading more would only make the query longer.
+ * System permissions the plugin reads on profiles and permission sets: API access and every permission on the
+ * dangerous-tier list (src/checks/tiers.ts, one list for the checks and this read).
  */
-export const READ_PERMISSIONS = [
-  'ApiEnabled',
-  'ApiUserOnly',
-  'ModifyAllData',
-  'ViewAllData',
-  'AuthorApex',
-  'CustomizeApplication',
-  'ModifyMetadata',
-  'ManageProfilesPermissionsets',
-  'ManageUsers',
-  'ManageInternalUsers',
-  'AssignPermissionSets',
-  'ManageRoles',
-  'ManageSharing',
-  'ResetPasswords',
-  'ManagePasswordPolicies',
-  'ManageTwoFactor',
-  'ManageAuthProviders',
-  'ManageCertificates',
-  'PasswordNeverExpires',
-  'ViewAllUsers',
-  'EditReadonlyFields',
-  'QueryAllFiles',
-  'DataExport',
-  'ExportReport',
-  'BulkApiHardDelete',
-  'ManageEncryptionKeys',
-  'ViewEncryptedData',
-  'ViewEventLogFiles',
-  'InstallPackaging',
-  'ViewSetup',
-] as const;
+export const READ_PERMISSIONS: readonly string[] = [...new Set([...INTEGRATION_BASELINE, ...PERMISSION_TIERS.flat()])];
 
 export type SnapshotTarget = {
   appName?: string;

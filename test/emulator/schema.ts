@@ -110,6 +110,13 @@ export const SYSTEM_PERMISSIONS = [
   'ViewEventLogFiles',
   'InstallPackaging',
   'ViewSetup',
+  'ManageChatterMessages',
+  'ManageUnlistedGroups',
+  'ManageDynamicDashboards',
+  'ManageReportsInPubFolders',
+  'ManageHealthCheck',
+  'ManageCustomPermissions',
+  'ViewRoles',
   'ConnectedAppManagement' /* unconfirmed name; stands for "Manage Connected Apps" */,
   /* External Client App permissions; API names from the Object Reference v67 field list of MutingPermissionSet/
      PermissionSet: ExternalClientAppAdmin = "View all External Client Apps, view their settings, and edit their
