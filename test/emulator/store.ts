@@ -532,6 +532,16 @@ export class OrgStore {
         throw new ApiError('LICENSE_LIMIT_EXCEEDED', `License Limit Exceeded: no more ${String(psl.MasterLabel)} permission set licenses are available`, 400);
       }
     }
+    // Unique keys Salesforce enforces on the setup objects create writes (texts unconfirmed).
+    if (def.name === 'PermissionSet' && (!before || before.Name !== record.Name)) {
+      const clash = this.all('PermissionSet').find((p) => p.Id !== record.Id && String(p.Name).toLowerCase() === String(record.Name).toLowerCase());
+      if (clash) throw new ApiError('DUPLICATE_DEVELOPER_NAME', `The API Name ${String(record.Name)} is already in use by another permission set.`, 400, ['Name']);
+    }
+    if ((def.name === 'ObjectPermissions' || def.name === 'FieldPermissions') && !before) {
+      const key = def.name === 'ObjectPermissions' ? 'SobjectType' : 'Field';
+      const dup = this.all(def.name).find((r) => r.ParentId === record.ParentId && String(r[key]).toLowerCase() === String(record[key]).toLowerCase());
+      if (dup) throw new ApiError('DUPLICATE_VALUE', `duplicate value found: ${key} duplicates value on record with id: ${dup.Id}`, 400, [key]);
+    }
     if (def.name === 'SetupEntityAccess' && !before) {
       const entityType = this.typeOf(String(record.SetupEntityId));
       record.SetupEntityType = entityType;
@@ -586,7 +596,32 @@ export class OrgStore {
 
   private afterWrite(def: ObjectDef, ctx: WriteContext): void {
     if (!ctx.system) this.writeCount++;
+    if (def.name === 'User') this.syncProfileAssignments();
     if (['User', 'PermissionSetLicenseAssign', 'Profile', 'UserLicense'].includes(def.name)) this.recountLicenses();
+  }
+
+  /**
+   * Every user holds its profile's permission set through a PermissionSetAssignment that Salesforce keeps itself
+   * (PermissionSet.IsOwnedByProfile; SOQL shows these rows). Kept in step when a user is created or changes profile.
+   */
+  private syncProfileAssignments(): void {
+    const owned = new Map(this.all('PermissionSet').filter((p) => p.IsOwnedByProfile === true).map((p) => [String(p.ProfileId), p.Id]));
+    const table = this.table('PermissionSetAssignment');
+    const held = new Map<string, SRecord>();
+    for (const a of table.values()) {
+      const ps = this.get(String(a.PermissionSetId));
+      if (ps?.IsOwnedByProfile === true) held.set(String(a.AssigneeId), a);
+    }
+    for (const user of this.all('User')) {
+      const want = owned.get(String(user.ProfileId));
+      const have = held.get(user.Id);
+      if (have && have.PermissionSetId === want) continue;
+      if (have) table.delete(have.Id);
+      if (want) {
+        const id = this.newId('PermissionSetAssignment');
+        table.set(id, { Id: id, AssigneeId: user.Id, PermissionSetId: want, ExpirationDate: null, IsActive: true, SystemModstamp: this.timestamp() });
+      }
+    }
   }
 }
 

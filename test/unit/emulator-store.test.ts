@@ -103,6 +103,28 @@ describe('emulator store', () => {
     expect(store.all('PermissionSetLicense')[0].UsedLicenses).to.equal(1);
   });
 
+  it('keeps each user assigned to its profile\'s permission set, as Salesforce does', () => {
+    const store = newStore();
+    const user = store.insert('User', userFields(store, 'profile@example.com'));
+    const profileSet = (): string | undefined =>
+      store
+        .all('PermissionSetAssignment')
+        .filter((a) => a.AssigneeId === user.Id)
+        .map((a) => store.get(String(a.PermissionSetId)))
+        .find((p) => p?.IsOwnedByProfile === true)?.Label as string | undefined;
+    expect(profileSet()).to.equal('Minimum Access - API Only Integrations');
+    store.update('User', user.Id, { ProfileId: store.all('Profile').find((p) => p.Name === 'Standard User')!.Id });
+    expect(profileSet()).to.equal('Standard User');
+  });
+
+  it('refuses a second permission set with the same name and a second access row for the same object', () => {
+    const store = newStore();
+    const ps = store.insert('PermissionSet', { Name: 'HubSpot_Integration', Label: 'HubSpot Integration' });
+    expectApiError(() => store.insert('PermissionSet', { Name: 'hubspot_integration', Label: 'Other' }), 'DUPLICATE_DEVELOPER_NAME');
+    store.insert('ObjectPermissions', { ParentId: ps.Id, SobjectType: 'Account', PermissionsRead: true });
+    expectApiError(() => store.insert('ObjectPermissions', { ParentId: ps.Id, SobjectType: 'Account', PermissionsRead: true }), 'DUPLICATE_VALUE');
+  });
+
   it('derives the SOQL-visible records of an External Client App from its metadata', () => {
     const integ = integrationFixture();
     const store = new OrgStore(integ.fixture, deriveAppRecords);
