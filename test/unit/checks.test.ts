@@ -442,9 +442,10 @@ describe('checks', () => {
       expect(result.fix?.setup).to.include('step 6');
       expect(result.fix?.autoFixable).to.equal(true);
     });
-    it('fails when the selected set assignment has expired', () => {
+    it('passes when the selected set is assigned but expired: the expiry is user-permission-set-assigned\'s finding', () => {
       const user = { assignments: [{ id: IDS.assignment, permissionSetId: IDS.permissionSet, expirationDate: daysFrom(NOW, -1).toISOString() }] };
-      expectResult(run('app-permission-set-associated', healthySnapshot({ user })), 'fail', 'holds none');
+      expectResult(run('app-permission-set-associated', healthySnapshot({ user })), 'pass', 'HubSpot_Integration');
+      expectResult(run('user-permission-set-assigned', healthySnapshot({ user })), 'fail', 'expired');
     });
     it('skips for client credentials with self-authorization', () => {
       const snapshot = clientCredentialsSnapshot({ app: { permittedUsers: 'AllSelfAuthorized', permissionSetIds: [] } });
