@@ -242,7 +242,7 @@ export const appPermissionSetAssociated: Check = defineCheck({
     // Selected and assigned, but the assignment expired: the association is right; user-permission-set-assigned
     // names the expiry, so the fix points at the assignment rather than at the app.
     const expired = user.assignments.filter((a) => app.permissionSetIds.includes(a.permissionSetId));
-    if (expired.length > 0) return report.pass([list(expired.map((a) => setName(snapshot, a.permissionSetId))), app.name]);
+    if (expired.length > 0) return report.pass([list(expired.map((a) => setName(snapshot, a.permissionSetId))), app.name], 'pass.expired');
     if (app.profileIds.includes(user.profileId)) return report.pass([user.profileName, app.name], 'pass.profile');
     const heldNames = list(held.map((source) => source.set.name));
     return report.fail(

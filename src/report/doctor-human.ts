@@ -17,14 +17,14 @@ export const GROUP_ORDER: readonly CheckGroup[] = ['org', 'app', 'user', 'live']
 export type HumanOptions = {
   /** ANSI colors on the status marks (green, yellow, red, dim). Default false. */
   color?: boolean;
-  /** Unicode marks (✔ ⚠ ✖ ○); false for plain-text terminals (PASS WARN FAIL SKIP). Default true. */
+  /** Marks (✓ ! ✗ -, single-width in every terminal); false for plain-text terminals (PASS WARN FAIL SKIP). Default true. */
   unicode?: boolean;
 };
 
 export type HumanRow = {
   /** Group title: Org, App, User or Live. */
   group: string;
-  /** Status mark and word, e.g. "✔ pass" (colored when asked). */
+  /** Status mark and word, e.g. "✓ pass" (colored when asked). */
   status: string;
   /** The check id. */
   check: string;
@@ -64,10 +64,10 @@ export type HumanReport = {
 };
 
 const MARKS: Record<CheckStatus, { unicode: string; color: string }> = {
-  pass: { unicode: '✔', color: '\u001b[32m' },
-  warn: { unicode: '⚠', color: '\u001b[33m' },
-  fail: { unicode: '✖', color: '\u001b[31m' },
-  skip: { unicode: '○', color: '\u001b[2m' },
+  pass: { unicode: '✓', color: '\u001b[32m' },
+  warn: { unicode: '!', color: '\u001b[33m' },
+  fail: { unicode: '✗', color: '\u001b[31m' },
+  skip: { unicode: '-', color: '\u001b[2m' },
 };
 /** Message bundles trim leading spaces, so the indentation of lines under a fix or a cause is added here. */
 const FIX_INDENT = '  ';
@@ -77,7 +77,7 @@ const RESET = '\u001b[39m\u001b[22m';
 const paint = (text: string, status: CheckStatus, opts: HumanOptions): string =>
   opts.color ? `${MARKS[status].color}${text}${RESET}` : text;
 
-/** The status cell: "✔ pass" (or "PASS" without unicode), in its ANSI color when asked. */
+/** The status cell: "✓ pass" (or "PASS" without unicode), in its ANSI color when asked. */
 export const statusMark = (status: CheckStatus, opts: HumanOptions = {}): string => {
   const word = reportMessages.getMessage(`status.${status}`);
   return paint(opts.unicode === false ? word.toUpperCase() : `${MARKS[status].unicode} ${word}`, status, opts);

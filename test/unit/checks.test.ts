@@ -444,7 +444,7 @@ describe('checks', () => {
     });
     it('passes when the selected set is assigned but expired: the expiry is user-permission-set-assigned\'s finding', () => {
       const user = { assignments: [{ id: IDS.assignment, permissionSetId: IDS.permissionSet, expirationDate: daysFrom(NOW, -1).toISOString() }] };
-      expectResult(run('app-permission-set-associated', healthySnapshot({ user })), 'pass', 'HubSpot_Integration');
+      expectResult(run('app-permission-set-associated', healthySnapshot({ user })), 'pass', 'assignment to the user expired');
       expectResult(run('user-permission-set-assigned', healthySnapshot({ user })), 'fail', 'expired');
     });
     it('skips for client credentials with self-authorization', () => {

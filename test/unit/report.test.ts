@@ -88,12 +88,12 @@ describe('humanReport', () => {
 
   it('marks each status, with plain-text and colored variants', () => {
     const byId = new Map(humanReport(report()).rows.map((r) => [r.check, r.status]));
-    expect(byId.get('org-login-url')).to.equal('✔ pass');
-    expect(byId.get('user-license')).to.equal('⚠ warn');
-    expect(byId.get('app-permission-set-associated')).to.equal('✖ fail');
-    expect(byId.get('live-token-exchange')).to.equal('○ skip');
+    expect(byId.get('org-login-url')).to.equal('✓ pass');
+    expect(byId.get('user-license')).to.equal('! warn');
+    expect(byId.get('app-permission-set-associated')).to.equal('✗ fail');
+    expect(byId.get('live-token-exchange')).to.equal('- skip');
     expect(statusMark('fail', { unicode: false })).to.equal('FAIL');
-    expect(statusMark('pass', { color: true }).startsWith('\u001b[32m✔ pass\u001b[')).to.equal(true);
+    expect(statusMark('pass', { color: true }).startsWith('\u001b[32m✓ pass\u001b[')).to.equal(true);
     expect(humanReport(report()).rows.every((r) => !r.status.includes('\u001b'))).to.equal(true);
   });
 
