@@ -1,9 +1,7 @@
-import { MultiStageOutput } from '@oclif/multi-stage-output';
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { base64Commands } from '../../credentials/index.js';
-import { runCreate, type CreateResult, type CreateStage, type Progress } from '../../create/run.js';
-import { readSpecFile } from '../../spec/index.js';
+// The domain (node-forge, jszip, the XML parser) loads only when the command runs, so --help stays fast.
+import type { CreateResult, CreateStage, Progress } from '../../create/run.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.create');
@@ -58,6 +56,11 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
 
   public async run(): Promise<CreateResult> {
     const { flags } = await this.parse(IntegrationCreate);
+    const [{ runCreate }, { readSpecFile }, { MultiStageOutput }] = await Promise.all([
+      import('../../create/run.js'),
+      import('../../spec/index.js'),
+      import('@oclif/multi-stage-output'),
+    ]);
     const org = flags['target-org'];
     const mso = new MultiStageOutput<Record<string, unknown>>({
       stages: STAGES,
@@ -107,7 +110,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
       throw e;
     }
     mso.stop(outcome.failed ? 'failed' : 'completed');
-    this.render(outcome.result, outcome.failed);
+    await this.render(outcome.result, outcome.failed);
     if (outcome.failed) {
       const done = outcome.result.steps.some((s) => s.status === 'created' || s.status === 'updated');
       const failure = outcome.result.steps.find((s) => s.status === 'failed');
@@ -118,7 +121,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     return outcome.result;
   }
 
-  private render(result: CreateResult, failed: boolean): void {
+  private async render(result: CreateResult, failed: boolean): Promise<void> {
     this.table({
       data: result.steps.map((s) => ({ step: s.name, status: s.status, subject: s.subject, changes: s.error ?? s.changes.join('; ') })),
       columns: ['step', 'status', 'subject', 'changes'],
@@ -137,6 +140,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     ];
     this.table({ data: values, columns: ['input', 'value'], title: messages.getMessage('info.valuesTitle') });
     if (result.privateKeyFile) {
+      const { base64Commands } = await import('../../credentials/index.js');
       const linux = base64Commands(result.privateKeyFile).find((c) => c.platform === 'linux');
       if (linux) this.log(messages.getMessage('info.base64', [linux.command]));
     }

@@ -1,13 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { explainError } from '../../checks/index.js';
-import { diagnoseOrg, type DoctorOptions } from '../../doctor/run.js';
+// The domain and the renderers load only when the command runs, so --help stays fast.
+import type { DoctorOptions } from '../../doctor/run.js';
 import type { DoctorResult, OrgReport } from '../../doctor/types.js';
-import { humanExplanation, humanReport } from '../../report/doctor-human.js';
-import { jsonReport } from '../../report/json.js';
-import { junitReport } from '../../report/junit.js';
-import { readSpecFile } from '../../spec/index.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.doctor');
@@ -31,7 +27,8 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: 
 };
 
 /** The human report as plain text, for --output-file. */
-const humanText = (result: DoctorResult): string[] => {
+const humanText = async (result: DoctorResult): Promise<string[]> => {
+  const { humanExplanation, humanReport } = await import('../../report/doctor-human.js');
   const lines: string[] = [];
   for (const report of result.reports) {
     const r = humanReport(report, { unicode: false });
@@ -75,6 +72,11 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
   public async run(): Promise<DoctorResult> {
     const { flags } = await this.parse(IntegrationDoctor);
     const started = Date.now();
+    const [{ explainError }, { diagnoseOrg }, { readSpecFile }] = await Promise.all([
+      import('../../checks/errors.js'),
+      import('../../doctor/run.js'),
+      import('../../spec/index.js'),
+    ]);
     if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
     const secretVar = flags['client-secret-env'];
     const clientSecret = secretVar ? process.env[secretVar] : undefined;
@@ -118,9 +120,9 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
 
   private async render(result: DoctorResult, format: 'human' | 'json' | 'junit', outputFile: string | undefined, failOn: 'fail' | 'warn', durationMs: number): Promise<void> {
     let text: string | undefined;
-    if (format === 'json') text = jsonReport(result);
-    else if (format === 'junit') text = junitReport(result, failOn, { durationMs });
-    else if (outputFile) text = humanText(result).join('\n') + '\n';
+    if (format === 'json') text = (await import('../../report/json.js')).jsonReport(result);
+    else if (format === 'junit') text = (await import('../../report/junit.js')).junitReport(result, failOn, { durationMs });
+    else if (outputFile) text = (await humanText(result)).join('\n') + '\n';
     if (outputFile && text !== undefined) {
       await writeFile(outputFile, text);
       this.log(messages.getMessage('info.written', [outputFile]));
@@ -131,6 +133,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       if (!this.jsonEnabled()) process.stdout.write(text);
       return;
     }
+    const { humanExplanation, humanReport } = await import('../../report/doctor-human.js');
     for (const report of result.reports) {
       const r = humanReport(report, { color: process.stdout.isTTY });
       this.styledHeader(r.title);
