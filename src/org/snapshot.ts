@@ -245,6 +245,19 @@ const readApp = async (transport: Transport, found: { kind: AppKind; row: Row },
   return { ...app, permissionSetIds: [...ps], profileIds: [...profiles] };
 };
 
+/**
+ * With only --username: the app is the one that pre-authorizes a permission set the user is assigned (or the
+ * user's profile). Several candidates are left for the caller to name with --name.
+ */
+const appsOfUser = (first: Batch, ecas: Row[], cas: Row[]): Array<{ kind: AppKind; row: Row }> => {
+  const held = new Set([...rowsOr(first.assignments ?? []).map((a) => String(a.PermissionSetId)), ...rowsOr(first.profilePermissionSet ?? []).map((p) => String(p.Id))]);
+  const appIds = new Set(rowsOr(first.appAccess).filter((a) => held.has(String(a.ParentId))).map((a) => String(a.SetupEntityId)));
+  return [
+    ...ecas.filter((r) => appIds.has(String(r.Id))).map((row) => ({ kind: 'external-client-app' as const, row })),
+    ...cas.filter((r) => appIds.has(String(r.Id))).map((row) => ({ kind: 'connected-app' as const, row })),
+  ];
+};
+
 /** With only --name: the user is the app's run-as user, or the one user pre-authorized through its sets. */
 const userOfApp = (app: AppConfig, first: Batch): string | undefined => {
   const preauth = rowsOr(first.preauthorized ?? []).filter((r) => app.permissionSetIds.includes(String(r.PermissionSetId)));
@@ -316,7 +329,8 @@ export const readSnapshot = async (transport: Transport, target: SnapshotTarget,
   if (!orgRow) throw first.org instanceof ApiCallError ? first.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
   const ecas = rowsOr(first.ecas);
   const cas = rowsOr(first.connectedApps);
-  const found = target.appName ? findAppRecord(target.appName, ecas, cas, opts.appKind) : undefined;
+  const candidates = target.appName ? [] : target.username ? appsOfUser(first, ecas, cas) : [];
+  const found = target.appName ? findAppRecord(target.appName, ecas, cas, opts.appKind) : candidates.length === 1 ? candidates[0] : undefined;
   const app = found ? await readApp(transport, found, first) : undefined;
 
   let batch: Batch = first;
@@ -332,7 +346,12 @@ export const readSnapshot = async (transport: Transport, target: SnapshotTarget,
     apiIntegrationPsl: psl && pslRow ? { ...psl, developerName: String(pslRow.DeveloperName) } : undefined,
     integrationProfile: rowsOr(first.profile).map((p) => ({ id: String(p.Id), name: String(p.Name) }))[0],
     app,
-    otherAppNames: found ? [] : [...ecas.map((r) => String(r.DeveloperName)), ...cas.map((r) => String(r.Name))],
+    // Names to suggest: the user's own apps when there were several, else every app of the org.
+    otherAppNames: found
+      ? []
+      : candidates.length > 1
+        ? candidates.map((c) => String(c.row.DeveloperName ?? c.row.Name))
+        : [...ecas.map((r) => String(r.DeveloperName)), ...cas.map((r) => String(r.Name))],
     user: buildUser(batch),
     permissionSets: buildPermissionSets(first, batch),
     recentLogins: rowsOr(batch.logins ?? []).map((l) => ({ time: String(l.LoginTime), status: String(l.Status), application: str(l.Application), loginType: str(l.LoginType) })),

@@ -74,6 +74,14 @@ describe('sf integration doctor (real CLI, emulator)', function () {
     expect(r.body.result?.reports[0].checks.find((c) => c.id === 'live-token-exchange')?.status).to.equal('skip');
   });
 
+  it('finds the app from the integration user alone (--username), within the same 4 round trips', async () => {
+    emu.clearLog();
+    const r = await doctor(['--target-org', 'emu', '--username', created.username]);
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.body.result?.reports[0].app?.name).to.equal(created.appName);
+    expect(emu.log().entries.length).to.be.at.most(4);
+  });
+
   it('explains a pasted error without any org', async () => {
     const r = await doctor(['--error', 'invalid_grant: audience is invalid']);
     expect(r.code, r.stdout).to.equal(0);
