@@ -2,7 +2,7 @@
  * `sf integration doctor` through the real sf CLI (plugin linked into a throwaway HOME) against the emulator:
  * output formats, exit codes, several orgs at once, --error without an org, --fix, and zero writes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
@@ -10,6 +10,7 @@ import type { CreateResult } from '../../src/create/run.js';
 import type { DoctorResult } from '../../src/doctor/types.js';
 import { agePropagation } from '../emulator/apps.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
+import { makeKeyPair } from '../helpers/credentials.js';
 import { defaultFixture } from '../helpers/fixtures.js';
 import { newSfHome, PROJECT_ROOT, type SfHome } from '../helpers/sf.js';
 
@@ -146,6 +147,16 @@ describe('sf integration doctor (real CLI, emulator)', function () {
     const r = await doctor(['--target-org', 'gone', '--name', 'Anything']);
     expect(r.code).to.equal(69);
     expect(r.body.name).to.equal('OrgUnreachableError');
+  });
+
+  it('adds its offline findings to the real sf doctor', async () => {
+    await writeFile(join(sf.home, 'loose-key.pem'), makeKeyPair('loose').privateKeyPem, { mode: 0o644 });
+    const r = await sf.run(['doctor', '--plugin', '@integration-kit/plugin-integration'], { SF_AUDIENCE_URL: 'https://test.salesforce.com' });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('chmod 600');
+    expect(r.stdout).to.include('SF_AUDIENCE_URL is set to "https://test.salesforce.com"');
+    expect(r.stdout).to.include('sf integration doctor --target-org');
+    expect(r.stdout).to.not.match(/PRIVATE KEY/);
   });
 
   it('refuses a run with nothing to check', async () => {
