@@ -7,7 +7,7 @@ export type RsaKeyBits = 2048 | 3072 | 4096;
 
 /** PEM encodings of a freshly generated key pair. `privateKeyPem` is a secret. */
 export type KeyPair = {
-  /** PKCS#8 ("-----BEGIN PRIVATE KEY-----") unless PKCS#1 was asked for. */
+  /** PKCS#8 (a PEM labelled "BEGIN PRIVATE KEY") unless PKCS#1 was asked for. */
   privateKeyPem: string;
   /** SubjectPublicKeyInfo ("-----BEGIN PUBLIC KEY-----"). */
   publicKeyPem: string;
