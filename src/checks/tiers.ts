@@ -47,7 +47,9 @@ export const PERMISSION_TIERS: ReadonlyArray<readonly string[]> = [
 
 /** The tier of a system permission (API name without the `Permissions` prefix), when it is on the list. */
 export const dangerousPermission = (permission: string): { tier: number } | undefined => {
-  const tier = PERMISSION_TIERS.findIndex((names) => names.includes(permission));
+  // API names are case-insensitive in Salesforce: 'modifyalldata' is ModifyAllData.
+  const wanted = permission.toLowerCase();
+  const tier = PERMISSION_TIERS.findIndex((names) => names.some((n) => n.toLowerCase() === wanted));
   return tier >= 0 ? { tier } : undefined;
 };
 

@@ -3,8 +3,9 @@
  * checks before any write, a plan, and (unless --dry-run) the plan applied, verified and documented. The command
  * file only parses flags and renders what this returns.
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Messages, type Org } from '@salesforce/core';
 import { stringify as toYaml } from 'yaml';
 import { explainError } from '../checks/errors.js';
@@ -93,6 +94,31 @@ const exists = (path: string): Promise<boolean> =>
     () => false
   );
 
+const objectsOf = (spec: IntegrationSpec): string[] => [
+  ...spec.permissionSet.objects.map((o) => o.object),
+  ...spec.permissionSet.fields.map((f) => f.field.split('.')[0]),
+];
+
+/**
+ * The output directory can be written: it is a directory, or the nearest existing ancestor is a writable directory.
+ * Checked before any write, so a bad --output-dir fails with nothing changed (not after the org was written).
+ */
+const assertWritableDir = async (dir: string): Promise<void> => {
+  for (let current = dir; ; current = dirname(current)) {
+    // eslint-disable-next-line no-await-in-loop
+    const info = await stat(current).catch(() => undefined);
+    if (info) {
+      if (!info.isDirectory()) throw messages.createError('error.OutputDirUnwritable', [dir, current]);
+      // eslint-disable-next-line no-await-in-loop
+      await access(current, constants.W_OK).catch(() => {
+        throw messages.createError('error.OutputDirUnwritable', [dir, current]);
+      });
+      return;
+    }
+    if (dirname(current) === current) return;
+  }
+};
+
 /** Errors that a not-yet-propagated app answers with (seed 001: 2 to 10 minutes after a change). */
 const PROPAGATION_ERRORS = /client identifier invalid|not installed in this org|user hasn't approved this consumer|app_not_found/i;
 
@@ -171,23 +197,40 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   const env = { adminUsername, isSandbox: Boolean(await org.isSandbox()), sandboxName: subdomain ? sandboxNameFromSubdomain(subdomain) : undefined };
 
   progress?.stage('read');
-  // The names the read needs (user, permission set, app) do not depend on the owner's email, which defaults to
-  // the running user's: read with a stand-in owner, then build the real spec once the running user is known.
+  // The names the reads need (objects, permissions, user, permission set, app) do not depend on the owner's email,
+  // which defaults to the running user's: read with a stand-in owner, then build the real spec once it is known.
   const first = buildSpec(opts.input, { ...env, adminEmail: opts.input.email ?? 'owner-pending@example.com' });
-  const snap = await readSnapshot(
-    transport,
-    { username: first.spec.user.username, appName: first.spec.app.name, permissionSetName: first.spec.permissionSet.name, runningUsername: adminUsername },
-    { appKind: first.spec.app.kind }
-  ).catch((e: unknown) => {
+  const apiDisabled = (e: unknown): never => {
     if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [adminUsername]);
     throw e;
-  });
+  };
+  // One batch of describes: the objects and fields asked for, and PermissionSet for the system permission names.
+  const described = await describeObjects(transport, ['PermissionSet', ...objectsOf(first.spec)]).catch(apiDisabled);
+  const catalogue = {
+    objects: described,
+    systemPermissions: (described.PermissionSet?.fields ?? []).filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length)),
+  };
+  const checked = validateAgainstOrg(first.spec, catalogue);
+  const snap = await readSnapshot(
+    transport,
+    {
+      username: checked.user.username,
+      appName: checked.app.name,
+      permissionSetName: checked.permissionSet.name,
+      runningUsername: adminUsername,
+      extraPermissions: checked.permissionSet.systemPermissions,
+    },
+    { appKind: checked.app.kind }
+  ).catch(apiDisabled);
 
   progress?.stage('validate');
   const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
-  const wanted = [...built.spec.permissionSet.objects.map((o) => o.object), ...built.spec.permissionSet.fields.map((f) => f.field.split('.')[0])];
-  const spec = wanted.length ? validateAgainstOrg(built.spec, { objects: await describeObjects(transport, wanted) }) : built.spec;
+  const spec = validateAgainstOrg(built.spec, catalogue);
+  if (spec.app.kind === 'connected-app' && spec.flow === 'client-credentials' && opts.verify) {
+    throw messages.createError('error.ConnectedAppSecret');
+  }
   const outputDir = resolve(opts.outputDir ?? `./${spec.name.replace(/[^A-Za-z0-9_-]+/g, '-')}-integration`);
+  if (!opts.dryRun) await assertWritableDir(outputDir);
   const local = await localCredentials(spec, outputDir);
   try {
     const plan = planIntegration(spec, snap, local, { verify: opts.verify });
@@ -231,7 +274,13 @@ const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHo
       state.certificatePem = cert;
     },
     deployApp: async (op, permissionSetId): Promise<void> => {
-      const write = { app: op.app, flow: op.flow, certificatePem: state.certificatePem, permissionSetIds: [permissionSetId], runAsUsername: op.runAsUsername };
+      const write = {
+        app: op.app,
+        certificatePem: op.flow === 'jwt' ? state.certificatePem : undefined,
+        clientCredentials: op.flow === 'client-credentials',
+        permissionSetIds: [permissionSetId],
+        runAsUsername: op.runAsUsername,
+      };
       if (op.app.kind === 'external-client-app') await deployEca(transport, write);
       else await upsertConnectedApp(transport, write, [spec.permissionSet.name]);
     },
@@ -241,7 +290,9 @@ const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHo
       if (creds.consumerSecret) {
         await mkdir(outputDir, { recursive: true, mode: 0o700 });
         state.consumerSecretFile = join(outputDir, 'consumer-secret.txt');
-        await writeSecretFile(state.consumerSecretFile, `${creds.consumerSecret}\n`);
+        const current = await readFile(state.consumerSecretFile, 'utf8').catch(() => undefined);
+        // Rewritten only when the org's secret changed (a re-run leaves the file alone).
+        if (current !== `${creds.consumerSecret}\n`) await writeSecretFile(state.consumerSecretFile, `${creds.consumerSecret}\n`);
       } else if (spec.flow === 'client-credentials') {
         throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
       }
@@ -319,6 +370,13 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     verified: state.verified,
     steps: outcome.results.map((r) => ({ name: r.name, status: r.status, subject: r.subject, changes: r.changes, ...(r.error ? { error: r.error } : {}) })),
   };
-  const docs = outcome.failed ? {} : await writeDocs(p, result, state, opts.targetOrgAlias);
-  return { result: { ...result, ...docs }, plan, failed: outcome.failed };
+  if (outcome.failed) return { result, plan, failed: true };
+  try {
+    return { result: { ...result, ...(await writeDocs(p, result, state, opts.targetOrgAlias)) }, plan, failed: false };
+  } catch (e) {
+    // The org holds the integration; only its paper trail is missing. Say so rather than fail the whole run.
+    const warning = messages.getMessage('warning.DocsNotWritten', [p.outputDir, e instanceof Error ? e.message : String(e)]);
+    opts.progress?.warn(warning);
+    return { result: { ...result, warnings: [...result.warnings, warning] }, plan, failed: false };
+  }
 };

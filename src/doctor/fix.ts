@@ -4,9 +4,9 @@
  */
 import type { CheckResult } from '../checks/types.js';
 import type { Flow } from '../checks/types.js';
-import type { AppConfig, OrgSnapshot } from '../org/types.js';
+import type { AppPatch } from '../org/deploy.js';
+import type { OrgSnapshot } from '../org/types.js';
 import type { Plan, Step } from '../plan/types.js';
-import type { DesiredApp } from '../spec/types.js';
 
 const APP_CHECKS = new Set([
   'app-pkce',
@@ -26,19 +26,6 @@ const heldSets = (snap: OrgSnapshot, now: Date, clearingExpiry: boolean): string
     .filter((a) => clearingExpiry || !a.expirationDate || new Date(a.expirationDate) > now)
     .map((a) => a.permissionSetId)
     .filter((id) => snap.permissionSets[id] && !snap.permissionSets[id].isOwnedByProfile);
-
-/** The app as it is, with every repairable policy set the way seed 001 asks. */
-const repairedApp = (app: AppConfig, flow: Flow): DesiredApp => ({
-  kind: app.kind,
-  name: app.name,
-  label: app.label,
-  contactEmail: app.contactEmail ?? '',
-  description: app.description ?? '',
-  callbackUrl: app.callbackUrl ?? 'https://login.salesforce.com/services/oauth2/success',
-  scopes: app.metadataScopes,
-  refreshTokenPolicy: flow === 'jwt' ? { type: 'infinite' } : app.refreshTokenPolicy,
-  ipRelaxation: app.ipRelaxation === 'ENFORCE' ? 'BYPASS' : app.ipRelaxation,
-});
 
 export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): Plan => {
   const steps: Step[] = [];
@@ -74,32 +61,29 @@ export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow,
     }
   }
   if (app && [...APP_CHECKS].some((id) => needsFix(results, id))) {
-    // Keep what the app selects, and add the user's own sets when the association is what failed.
-    const selected = new Set(app.permissionSetIds);
+    // Only what a failing check names changes; everything else the app holds is kept (patch, not rewrite).
+    const addPermissionSets: Record<string, string> = {};
     if (needsFix(results, 'app-permission-set-associated')) {
       // An expired assignment that the permission-set-assignment step renews counts as held.
-      for (const id of heldSets(snap, now, needsFix(results, 'user-permission-set-assigned'))) selected.add(id);
+      for (const id of heldSets(snap, now, needsFix(results, 'user-permission-set-assigned'))) {
+        if (!app.permissionSetIds.includes(id)) addPermissionSets[id] = snap.permissionSets[id]?.name ?? id;
+      }
     }
-    const [first, ...rest] = [...selected];
-    if (first) {
-      steps.push({
-        id: 'app',
-        action: 'update',
-        subject: app.name,
-        changes: results.filter((r) => APP_CHECKS.has(r.id) && needsFix(results, r.id)).map((r) => r.id),
-        ops: [
-          {
-            kind: 'deploy-app',
-            app: repairedApp(app, flow),
-            flow,
-            permissionSet: first,
-            otherPermissionSets: Object.fromEntries(rest.map((id) => [id, snap.permissionSets[id]?.name ?? id])),
-            runAsUsername: app.runAsUsername,
-            certificatePem: app.certificate,
-          },
-        ],
-      });
-    }
+    const patch: AppPatch = {
+      pkceOff: needsFix(results, 'app-pkce'),
+      namedUserJwtOff: needsFix(results, 'app-jwt-access-tokens'),
+      adminApproved: needsFix(results, 'app-admin-approved') || Object.keys(addPermissionSets).length > 0,
+      refreshValidUntilRevoked: flow === 'jwt' && needsFix(results, 'app-refresh-token-policy'),
+      relaxIp: needsFix(results, 'app-ip-relaxation'),
+      addPermissionSets,
+    };
+    steps.push({
+      id: 'app',
+      action: 'update',
+      subject: app.name,
+      changes: results.filter((r) => APP_CHECKS.has(r.id) && needsFix(results, r.id)).map((r) => r.id),
+      ops: [{ kind: 'patch-app', app: { kind: app.kind, name: app.name }, patch }],
+    });
   }
   return { steps, warnings: [] };
 };

@@ -7,7 +7,7 @@ import { Messages, type Org } from '@salesforce/core';
 import { explainError, runChecks } from '../checks/index.js';
 import type { CheckContext, DesiredAccess, Flow, LiveResult } from '../checks/types.js';
 import { keyMatchesCertificate, readKeyFiles } from '../credentials/index.js';
-import { deployEca, upsertConnectedApp } from '../org/deploy.js';
+import { patchApp } from '../org/deploy.js';
 import { readSnapshot } from '../org/snapshot.js';
 import { clientCredentialsExchange, jwtExchange, restCall } from '../org/token.js';
 import { ApiCallError, Transport } from '../org/transport.js';
@@ -90,8 +90,10 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
     snap = await readSnapshot(transport, { appName: opts.appName, username: opts.username });
   } catch (e) {
     if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [targetOrg]);
-    if (e instanceof ApiCallError && !/INVALID_SESSION_ID|ECONN|fetch failed/i.test(`${e.errorCode} ${e.message}`)) throw e;
-    throw unreachable(targetOrg, e);
+    // Only a network failure or a dead session means the org is unreachable; anything else is reported as it is.
+    const text = e instanceof ApiCallError ? `${e.errorCode} ${e.message}` : e instanceof Error ? `${e.name} ${e.message} ${String((e as { code?: unknown }).code ?? '')}` : String(e);
+    if (/INVALID_SESSION_ID|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|fetch failed|socket hang up/i.test(text)) throw unreachable(targetOrg, e);
+    throw e;
   }
   const flow = inferFlow(snap, opts.flow);
 
@@ -147,12 +149,9 @@ const applyFixes = async (inspection: Inspection, plan: Plan): Promise<NonNullab
     {
       writeCredentials: () => Promise.resolve(),
       verify: () => Promise.resolve(),
-      deployApp: async (op, permissionSetId) => {
-        const ids = [permissionSetId, ...Object.keys(op.otherPermissionSets ?? {})];
-        const write = { app: op.app, flow: op.flow, certificatePem: op.certificatePem, permissionSetIds: ids, runAsUsername: op.runAsUsername };
-        if (op.app.kind === 'external-client-app') await deployEca(transport, write);
-        else await upsertConnectedApp(transport, write, ids.map((id) => snap.permissionSets[id]?.name ?? id));
-      },
+      // doctor --fix never rewrites an app from its own model: it patches what the org holds.
+      deployApp: () => Promise.reject(new Error('internal: doctor --fix patches apps, it does not deploy them')),
+      patchApp: (op) => patchApp(transport, op.app, op.patch),
     },
     { user: snap.user?.id }
   );

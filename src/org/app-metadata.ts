@@ -220,7 +220,8 @@ export const groupEcaFiles = (files: Record<string, string>): Record<string, Eca
     const memberName = fileName.slice(0, fileName.indexOf(`.${part.suffix}`));
     const appName = part.type === 'ExternalClientApplication' ? memberName : str(component.externalClientApplication);
     if (!appName) continue;
-    byApp[appName] = { ...(byApp[appName] ?? {}), [part.type]: component };
+    // The member name (file name) is the component's fullName, needed to deploy it back.
+    byApp[appName] = { ...(byApp[appName] ?? {}), [part.type]: { ...component, fullName: memberName } };
   }
   return byApp;
 };

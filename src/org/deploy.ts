@@ -4,15 +4,20 @@
  * Apps through upsertMetadata. The org mints consumer keys: none is sent (eca-deploy.md §3).
  */
 import JSZip from 'jszip';
-import type { DesiredApp, Flow } from '../spec/types.js';
+import type { DesiredApp } from '../spec/types.js';
 import { ECA_PARTS, componentXml, formatRefreshPolicy, packageXml, type Component } from './app-metadata.js';
+import { readConnectedApp, retrieveEca } from './snapshot.js';
 import { ApiCallError, type Transport } from './transport.js';
 import type { RefreshTokenPolicy } from './types.js';
 
 export type AppWrite = {
   app: DesiredApp;
-  flow: Flow;
+  /** A certificate enables the JWT bearer flow. */
   certificatePem?: string;
+  /** The client-credentials flow, with runAsUsername as run-as user. */
+  clientCredentials: boolean;
+  /** Profiles selected on the app besides the permission sets (Ids). */
+  profileIds?: string[];
   /** Permission sets selected on the app (Ids; a Connected App names them, see upsertConnectedApp). */
   permissionSetIds: string[];
   runAsUsername?: string;
@@ -39,7 +44,7 @@ const titleCase = (unit: string | undefined): string => (unit ? unit.charAt(0) +
 /** The five External Client App components for the desired app (seed 001 steps 2, 4 and 6; seed 004). */
 export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string; component: Component }> => {
   const { app } = w;
-  const cc = w.flow === 'client-credentials';
+  const cc = w.clientCredentials;
   const [header, oauth, global, policies, plugin] = ECA_PARTS;
   const policy = app.refreshTokenPolicy;
   return [
@@ -58,7 +63,7 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
       member: global.member(app.name),
       component: {
         callbackUrl: app.callbackUrl,
-        ...(w.certificatePem && !cc ? { certificate: w.certificatePem } : {}),
+        ...(w.certificatePem ? { certificate: w.certificatePem } : {}),
         externalClientApplication: app.name,
         isClientCredentialsFlowEnabled: cc,
         isConsumerSecretOptional: !cc,
@@ -77,6 +82,7 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
       component: {
         ...(cc && w.runAsUsername ? { clientCredentialsFlowUser: w.runAsUsername } : {}),
         commaSeparatedPermissionSet: w.permissionSetIds.join(','),
+        ...(w.profileIds?.length ? { commaSeparatedProfile: w.profileIds.join(',') } : {}),
         externalClientApplication: app.name,
         ipRelaxationPolicyType: ECA_IP[app.ipRelaxation] ?? 'Enforce',
         isClientCredentialsFlowEnabled: cc,
@@ -94,10 +100,11 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
   ];
 };
 
+type EcaComponent = { type: string; member: string; component: Component };
+
 /** The zip a deploy carries: package.xml plus one file per component. */
-export const ecaDeployZip = async (w: AppWrite, apiVersion: string): Promise<Buffer> => {
+export const ecaDeployZip = async (comps: EcaComponent[], apiVersion: string): Promise<Buffer> => {
   const zip = new JSZip();
-  const comps = ecaComponents(w);
   zip.file('package.xml', packageXml(comps.map((c) => ({ name: c.type, members: [c.member] })), apiVersion));
   for (const c of comps) {
     const part = ECA_PARTS.find((p) => p.type === c.type)!;
@@ -110,9 +117,12 @@ type DeployFailure = { componentType?: string; fullName?: string; problem?: stri
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Deploys the External Client App and waits for the result; component failures become one ApiCallError. */
-export const deployEca = async (transport: Transport, w: AppWrite): Promise<void> => {
-  const zip = await ecaDeployZip(w, transport.apiVersion);
+/** Deploys the whole External Client App (create's desired state). */
+export const deployEca = (transport: Transport, w: AppWrite): Promise<void> => deployComponents(transport, ecaComponents(w));
+
+/** Deploys components and waits for the result; component failures become one ApiCallError. */
+const deployComponents = async (transport: Transport, comps: EcaComponent[]): Promise<void> => {
+  const zip = await ecaDeployZip(comps, transport.apiVersion);
   // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
   const started = await transport.metadataCall(async (metadata) => (await metadata.deploy(zip, { rollbackOnError: true, singlePackage: true })) as unknown as { id: string });
   for (let attempt = 0; ; attempt++) {
@@ -133,7 +143,7 @@ export const deployEca = async (transport: Transport, w: AppWrite): Promise<void
 
 /** A Connected App with the flow's settings (ConnectedApp metadata; names, not Ids, select permission sets). */
 export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[]): Component => {
-  const cc = w.flow === 'client-credentials';
+  const cc = w.clientCredentials;
   return {
     fullName: w.app.name,
     contactEmail: w.app.contactEmail,
@@ -141,7 +151,7 @@ export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[])
     label: w.app.label,
     oauthConfig: {
       callbackUrl: w.app.callbackUrl,
-      ...(w.certificatePem && !cc ? { certificate: w.certificatePem } : {}),
+      ...(w.certificatePem ? { certificate: w.certificatePem } : {}),
       isAdminApproved: true,
       isClientCredentialEnabled: cc,
       isConsumerSecretOptional: !cc,
@@ -167,4 +177,74 @@ export const upsertConnectedApp = async (transport: Transport, w: AppWrite, perm
     const errors = asArray(first?.errors as { message?: string; statusCode?: string } | Array<{ message?: string; statusCode?: string }>);
     throw new ApiCallError(errors[0]?.statusCode ?? 'UPSERT_FAILED', errors.map((e) => e.message ?? '').join('\n') || 'upsertMetadata failed');
   }
+};
+
+/** What doctor --fix changes on an app, and nothing else. */
+export type AppPatch = {
+  pkceOff?: boolean;
+  namedUserJwtOff?: boolean;
+  adminApproved?: boolean;
+  refreshValidUntilRevoked?: boolean;
+  relaxIp?: boolean;
+  /** Permission sets to add to the selected ones: Id → name (Connected Apps select by name). */
+  addPermissionSets?: Record<string, string>;
+};
+
+const csvOf = (v: unknown): string[] =>
+  String(v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * Patches an app in place: reads what the org holds and changes only the fields of the patch, so settings this
+ * plugin does not model (profiles, IP ranges, custom attributes, session policies, SAML) survive. External
+ * Client Apps: retrieve, then deploy only the changed components; Connected Apps: readMetadata, then upsert.
+ */
+export const patchApp = async (transport: Transport, app: { kind: 'external-client-app' | 'connected-app'; name: string }, patch: AppPatch): Promise<void> => {
+  if (app.kind === 'connected-app') {
+    const current = await readConnectedApp(transport, app.name);
+    if (!current) throw new ApiCallError('NOT_FOUND', `Connected App ${app.name} not found`);
+    const cfg = { ...((current.oauthConfig ?? {}) as Component) };
+    const pol = { ...((current.oauthPolicy ?? {}) as Component) };
+    if (patch.pkceOff) cfg.isPkceRequired = false;
+    if (patch.namedUserJwtOff) cfg.isNamedUserJwtEnabled = false;
+    if (patch.adminApproved) cfg.isAdminApproved = true;
+    if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
+    if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
+    const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
+    const next = { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] };
+    const result = await transport.metadataCall((m) => m.upsert('ConnectedApp', next as unknown as Parameters<typeof m.upsert>[1]));
+    const first = (Array.isArray(result) ? result[0] : result) as { success?: unknown; errors?: unknown };
+    if (String(first?.success) !== 'true') throw new ApiCallError('UPSERT_FAILED', JSON.stringify(first?.errors ?? first));
+    return;
+  }
+  const parts = await retrieveEca(transport, app.name);
+  const changed: EcaComponent[] = [];
+  /** Applies changes (undefined removes a field) and keeps the component when something really changed. */
+  const edit = (type: string, changes: (c: Component) => Record<string, unknown>): void => {
+    const current = parts[type];
+    const member = String(current?.fullName ?? '');
+    if (!current || !member) return;
+    const next: Component = { ...current };
+    for (const [k, v] of Object.entries(changes(current))) {
+      if (v === undefined) delete next[k];
+      else next[k] = v;
+    }
+    if (JSON.stringify(next) !== JSON.stringify(current)) changed.push({ type, member, component: next });
+  };
+  edit('ExtlClntAppGlobalOauthSettings', () => ({
+    ...(patch.pkceOff ? { isPkceRequired: false } : {}),
+    ...(patch.namedUserJwtOff ? { isNamedUserJwtEnabled: false } : {}),
+  }));
+  edit('ExtlClntAppOauthConfigurablePolicies', (c) => {
+    const ids = [...new Set([...csvOf(c.commaSeparatedPermissionSet), ...Object.keys(patch.addPermissionSets ?? {})])];
+    return {
+      ...(patch.adminApproved ? { permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } : {}),
+      ...(patch.refreshValidUntilRevoked ? { refreshTokenPolicyType: 'Infinite', refreshTokenValidityPeriod: undefined, refreshTokenValidityUnit: undefined } : {}),
+      ...(patch.relaxIp ? { ipRelaxationPolicyType: 'Bypass' } : {}),
+      ...(ids.length ? { commaSeparatedPermissionSet: ids.join(',') } : {}),
+    };
+  });
+  if (changed.length) await deployComponents(transport, changed);
 };

@@ -34,6 +34,8 @@ export type SnapshotTarget = {
   permissionSetName?: string;
   /** create: the running user, for defaults. */
   runningUsername?: string;
+  /** create: system permissions the desired state asks for beyond READ_PERMISSIONS (canonical API names). */
+  extraPermissions?: string[];
 };
 
 type Row = Record<string, unknown>;
@@ -52,14 +54,21 @@ export const orgLoginFacts = (instanceUrl: string, isSandbox: boolean): Pick<Org
   const host = new URL(instanceUrl).hostname;
   const audience = isSandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
   if (!SALESFORCE_HOSTS.test(host)) return { loginUrl: new URL(instanceUrl).origin, audience };
+  // With My Domain the external system logs in at the org's own host (client credentials must: seed 004); the
+  // JWT audience stays login/test (seed 001 step 7, Salesforce Help "OAuth 2.0 JWT Bearer Flow").
   const m = /^(.+?)\.my\.salesforce\.com$/i.exec(host);
-  return { loginUrl: audience, audience, subdomain: m ? m[1] : undefined };
+  return m ? { loginUrl: new URL(instanceUrl).origin, audience, subdomain: m[1] } : { loginUrl: audience, audience };
 };
 
 const permissionFields = READ_PERMISSIONS.map((p) => `Permissions${p}`).join(', ');
 
+/** Every Permissions<Name> field the row carries (the read list, plus what create asked for). */
 const systemPermissions = (row: Row): SystemPermissions =>
-  Object.fromEntries(READ_PERMISSIONS.map((p) => [p, row[`Permissions${p}`] === true]));
+  Object.fromEntries(
+    Object.keys(row)
+      .filter((k) => k.startsWith('Permissions'))
+      .map((k) => [k.slice('Permissions'.length), row[k] === true])
+  );
 
 const permissionSetInfo = (row: Row): PermissionSetInfo => ({
   id: String(row.Id),
@@ -91,7 +100,8 @@ const snapshotQueries = (t: SnapshotTarget): Record<string, string> => {
   };
   if (t.permissionSetName) {
     const n = soqlString(t.permissionSetName);
-    q.targetPermissionSet = `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Name = ${n} AND IsOwnedByProfile = false`;
+    const extra = (t.extraPermissions ?? []).filter((p) => !READ_PERMISSIONS.includes(p)).map((p) => `, Permissions${p}`).join('');
+    q.targetPermissionSet = `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields}${extra} FROM PermissionSet WHERE Name = ${n} AND IsOwnedByProfile = false`;
     q.targetObjectPerms = `SELECT Id, ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE Parent.Name = ${n}`;
     q.targetFieldPerms = `SELECT Id, ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE Parent.Name = ${n}`;
   }

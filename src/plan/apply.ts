@@ -17,6 +17,8 @@ export type ApplyHooks = {
   deployApp(op: Extract<Operation, { kind: 'deploy-app' }>, permissionSetId: string): Promise<void>;
   /** verify: the live token exchange and REST call; throws with the Salesforce error on failure. */
   verify(): Promise<void>;
+  /** patch-app: changes only the given settings of an existing app. */
+  patchApp?(op: Extract<Operation, { kind: 'patch-app' }>): Promise<void>;
   onStepStart?(name: StepId): void;
   onStepEnd?(result: StepResult): void;
 };
@@ -61,43 +63,65 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
   };
 
   /** One composite request for the record writes of a run of steps. */
+  /** The subrequest of one record operation; references created earlier in the same request use `@{ref.id}`. */
+  const subrequest = (step: Step, op: RecordOp, n: number, inRequest: Set<string>): CompositeSubrequest => {
+    const referenceId = op.kind === 'create' && op.saveAs ? op.saveAs : `${step.id.replace(/-/g, '_')}_${n}`;
+    const body = (fields: Record<string, FieldValue>): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, value(v, inRequest)]));
+    if (op.kind === 'create') return { method: 'POST', path: `/sobjects/${op.sobject}`, referenceId, body: body(op.fields) };
+    if (op.kind === 'update') return { method: 'PATCH', path: `/sobjects/${op.sobject}/${String(value(op.id, inRequest))}`, referenceId, body: body(op.fields) };
+    return { method: 'DELETE', path: `/sobjects/${op.sobject}/${op.id}`, referenceId };
+  };
+
+  /**
+   * The record writes of a run of steps, in composite requests of at most 25 subrequests, each all-or-none. A step
+   * with more writes than one request holds spans several; Ids created by one request feed the next.
+   */
   const writeRecords = async (steps: Step[]): Promise<void> => {
-    const inRequest = new Set<string>();
-    const subs: Array<CompositeSubrequest & { step: Step }> = [];
-    for (const step of steps) {
-      for (const op of step.ops as RecordOp[]) {
-        const referenceId = op.kind === 'create' && op.saveAs ? op.saveAs : `${step.id.replace(/-/g, '_')}_${subs.length}`;
-        if (op.kind === 'create') {
-          const body = Object.fromEntries(Object.entries(op.fields).map(([k, v]) => [k, value(v, inRequest)]));
-          subs.push({ method: 'POST', path: `/sobjects/${op.sobject}`, referenceId, body, step });
-          if (op.saveAs) inRequest.add(op.saveAs);
-        } else if (op.kind === 'update') {
-          const body = Object.fromEntries(Object.entries(op.fields).map(([k, v]) => [k, value(v, inRequest)]));
-          subs.push({ method: 'PATCH', path: `/sobjects/${op.sobject}/${String(value(op.id, inRequest))}`, referenceId, body, step });
-        } else {
-          subs.push({ method: 'DELETE', path: `/sobjects/${op.sobject}/${op.id}`, referenceId, step });
-        }
-      }
-    }
+    const all = steps.flatMap((step) => (step.ops as RecordOp[]).map((op) => ({ step, op })));
     steps.forEach((s) => hooks.onStepStart?.(s.id));
-    let answers;
-    try {
-      answers = await transport.composite(
-        subs.map((s) => ({ method: s.method, path: s.path, referenceId: s.referenceId, body: s.body })),
-        true
-      );
-    } catch (e) {
-      failGroup(steps, steps[0], e instanceof Error ? e.message : String(e));
-      return;
+    const applied = new Set<Step>();
+    for (let start = 0; start < all.length; start += COMPOSITE_LIMIT) {
+      const chunk = all.slice(start, start + COMPOSITE_LIMIT);
+      const inRequest = new Set<string>();
+      const subs = chunk.map(({ step, op }, n) => {
+        const sub = subrequest(step, op, start + n, inRequest);
+        if (op.kind === 'create' && op.saveAs) inRequest.add(op.saveAs);
+        return { ...sub, step };
+      });
+      let failure: { step: Step; error: string } | undefined;
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        const answers = await transport.composite(
+          subs.map((s) => ({ method: s.method, path: s.path, referenceId: s.referenceId, body: s.body })),
+          true
+        );
+        // allOrNone: either every subrequest succeeded, or none was applied and one names the cause.
+        const cause = answers.find((a) => !a.ok && a.error && !/ALL_OR_NONE_OPERATION_ROLLED_BACK|PROCESSING_HALTED/.test(a.error.name));
+        if (cause ?? answers.some((a) => !a.ok)) {
+          failure = {
+            step: subs.find((s) => s.referenceId === cause?.referenceId)?.step ?? subs[0].step,
+            error: cause?.error ? `${cause.error.name}: ${cause.error.message}` : 'The org rolled the writes back.',
+          };
+        } else {
+          for (const a of answers) if ((a.referenceId === 'user' || a.referenceId === 'permissionSet') && a.id) ids[a.referenceId] = a.id;
+        }
+      } catch (e) {
+        failure = { step: subs[0].step, error: e instanceof Error ? e.message : String(e) };
+      }
+      if (failure) {
+        // Steps whose every write landed in earlier requests are done; the cause failed; the rest are pending.
+        const finished = steps.filter((s) => applied.has(s) && !chunk.some((c) => c.step === s));
+        finished.forEach((s) => done(s));
+        failGroup(
+          steps.filter((s) => !finished.includes(s)),
+          failure.step,
+          failure.error
+        );
+        return;
+      }
+      chunk.forEach((c) => applied.add(c.step));
     }
-    // allOrNone: either every subrequest succeeded, or none was applied and one names the cause.
-    const cause = answers.find((a) => !a.ok && a.error && !/ALL_OR_NONE_OPERATION_ROLLED_BACK|PROCESSING_HALTED/.test(a.error.name));
-    if (cause ?? answers.some((a) => !a.ok)) {
-      const failing = subs.find((s) => s.referenceId === cause?.referenceId)?.step ?? steps[0];
-      failGroup(steps, failing, cause?.error ? `${cause.error.name}: ${cause.error.message}` : 'The org rolled the writes back.');
-      return;
-    }
-    for (const a of answers) if ((a.referenceId === 'user' || a.referenceId === 'permissionSet') && a.id) ids[a.referenceId] = a.id;
     steps.forEach((s) => done(s));
   };
 
@@ -111,6 +135,8 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
         else if (op.kind === 'deploy-app') await hooks.deployApp(op, String(value(op.permissionSet, new Set())));
         // eslint-disable-next-line no-await-in-loop
         else if (op.kind === 'verify') await hooks.verify();
+        // eslint-disable-next-line no-await-in-loop
+        else if (op.kind === 'patch-app') await hooks.patchApp?.(op);
       }
       done(step);
     } catch (e) {
@@ -132,16 +158,9 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
       continue;
     }
     if (isRecordStep(step)) {
-      // Gather the following record steps while they fit in one composite request.
+      // Gather the following record steps: writeRecords sends them in as few composite requests as fit.
       const group: Step[] = [];
-      let count = 0;
-      while (i < plan.steps.length && (isRecordStep(plan.steps[i]) || !plan.steps[i].ops.length)) {
-        const s = plan.steps[i];
-        if (count + s.ops.length > COMPOSITE_LIMIT && group.length) break;
-        group.push(s);
-        count += s.ops.length;
-        i++;
-      }
+      while (i < plan.steps.length && (isRecordStep(plan.steps[i]) || !plan.steps[i].ops.length)) group.push(plan.steps[i++]);
       const writing = group.filter((s) => s.ops.length);
       // eslint-disable-next-line no-await-in-loop
       await writeRecords(writing);

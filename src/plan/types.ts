@@ -3,6 +3,8 @@
  * desired one. Steps carry their writes as plain data (operations); src/plan/apply.ts performs them. The same
  * engine serves create, doctor --fix and rotate.
  */
+import type { AppPatch } from '../org/deploy.js';
+import type { AppKind } from '../org/types.js';
 import type { DesiredApp } from '../spec/types.js';
 import type { Flow } from '../spec/types.js';
 
@@ -35,17 +37,9 @@ export type Operation =
   /** Write the key pair and certificate to the output directory (generated or brought). */
   | { kind: 'write-credentials' }
   /** Deploy the app with the flow's settings; the certificate comes from the credentials step. */
-  | {
-      kind: 'deploy-app';
-      app: DesiredApp;
-      flow: Flow;
-      permissionSet: string | Ref;
-      /** Other permission sets that stay selected on the app (Id → name). */
-      otherPermissionSets?: Record<string, string>;
-      runAsUsername?: string;
-      /** Keep this certificate (doctor --fix); else the credentials step's. */
-      certificatePem?: string;
-    }
+  | { kind: 'deploy-app'; app: DesiredApp; flow: Flow; permissionSet: string | Ref; runAsUsername?: string }
+  /** Change only some settings of an existing app (doctor --fix), keeping everything else it holds. */
+  | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch }
   /** Live token exchange + one REST call (not a write). */
   | { kind: 'verify' };
 

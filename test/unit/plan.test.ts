@@ -136,15 +136,21 @@ describe('planFixes (doctor --fix)', () => {
     expect(planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW).steps).to.deep.equal([]);
   });
 
-  it('re-selects the user\'s permission set and repairs the policies in one app deploy', () => {
+  it('re-selects the user\'s permission set and repairs the policies as one patch of the app', () => {
     const snap = healthySnapshot({ app: { permissionSetIds: [], refreshTokenPolicy: { type: 'zero' }, pkceRequired: true } });
     const plan = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
     expect(plan.steps.map((s) => s.id)).to.deep.equal(['app']);
-    const op = plan.steps[0].ops[0] as Extract<Operation, { kind: 'deploy-app' }>;
-    expect(op.permissionSet).to.equal(IDS.permissionSet);
-    expect(op.app.refreshTokenPolicy).to.deep.equal({ type: 'infinite' });
-    expect(op.certificatePem).to.equal(snap.app?.certificate);
+    const op = plan.steps[0].ops[0] as Extract<Operation, { kind: 'patch-app' }>;
+    expect(op.app).to.deep.equal({ kind: 'external-client-app', name: 'HubSpot_Integration' });
+    expect(op.patch).to.deep.include({ pkceOff: true, refreshValidUntilRevoked: true, adminApproved: true, relaxIp: false, namedUserJwtOff: false });
+    expect(op.patch.addPermissionSets).to.deep.equal({ [IDS.permissionSet]: 'HubSpot_Integration' });
     expect(plan.steps[0].changes).to.include.members(['app-permission-set-associated', 'app-refresh-token-policy', 'app-pkce']);
+  });
+
+  it('relaxes any IP enforcement the check warns about, not only Enforce', () => {
+    const snap = healthySnapshot({ app: { ipRelaxation: 'BYPASS_2FACTOR' } });
+    const plan = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
+    expect((plan.steps[0].ops[0] as Extract<Operation, { kind: 'patch-app' }>).patch.relaxIp).to.equal(true);
   });
 
   it('clears an expiring assignment and assigns a missing permission set license', () => {

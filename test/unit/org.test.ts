@@ -1,0 +1,79 @@
+/*
+ * Pure parts of src/org: login host and audience per org kind (seed 001 step 7), app metadata mapping.
+ */
+import { expect } from 'chai';
+import { formatRefreshPolicy, oauthScopeNames, parseRefreshPolicy } from '../../src/org/app-metadata.js';
+import { ecaComponents } from '../../src/org/deploy.js';
+import { orgLoginFacts } from '../../src/org/snapshot.js';
+
+describe('orgLoginFacts', () => {
+  it('production My Domain: log in at the My Domain, audience login.salesforce.com, subdomain as seed 001 shows it', () => {
+    expect(orgLoginFacts('https://acme.my.salesforce.com', false)).to.deep.equal({
+      loginUrl: 'https://acme.my.salesforce.com',
+      audience: 'https://login.salesforce.com',
+      subdomain: 'acme',
+    });
+  });
+
+  it('sandboxes (enhanced and legacy) and developer editions', () => {
+    expect(orgLoginFacts('https://acme--dev.sandbox.my.salesforce.com/', true)).to.deep.equal({
+      loginUrl: 'https://acme--dev.sandbox.my.salesforce.com',
+      audience: 'https://test.salesforce.com',
+      subdomain: 'acme--dev.sandbox',
+    });
+    expect(orgLoginFacts('https://acme--dev.my.salesforce.com', true).subdomain).to.equal('acme--dev');
+    expect(orgLoginFacts('https://acme-dev-ed.develop.my.salesforce.com', false).subdomain).to.equal('acme-dev-ed.develop');
+  });
+
+  it('an instance host without My Domain logs in at login or test; a non-Salesforce host is its own login host', () => {
+    expect(orgLoginFacts('https://na85.salesforce.com', false)).to.deep.equal({ loginUrl: 'https://login.salesforce.com', audience: 'https://login.salesforce.com' });
+    expect(orgLoginFacts('http://127.0.0.1:4000/', true)).to.deep.equal({ loginUrl: 'http://127.0.0.1:4000', audience: 'https://test.salesforce.com' });
+  });
+});
+
+describe('app metadata mapping', () => {
+  it('maps metadata scopes to the OAuth names tokens carry', () => {
+    expect(oauthScopeNames(['Api', 'RefreshToken'])).to.deep.equal(['api', 'refresh_token', 'offline_access']);
+  });
+
+  it('reads and writes refresh token policies in the ConnectedApp spelling', () => {
+    expect(parseRefreshPolicy('specific_lifetime:4:HOURS')).to.deep.equal({ type: 'specific_lifetime', value: 4, unit: 'HOURS' });
+    expect(formatRefreshPolicy(parseRefreshPolicy('infinite'))).to.equal('infinite');
+  });
+
+  it('writes the five External Client App components with the policies seed 001 asks for', () => {
+    const comps = ecaComponents({
+      app: {
+        kind: 'external-client-app',
+        name: 'HubSpot_Integration',
+        label: 'HubSpot Integration',
+        contactEmail: 'owner@acme.com',
+        description: 'd',
+        callbackUrl: 'https://login.salesforce.com/services/oauth2/success',
+        scopes: ['Api', 'RefreshToken'],
+        refreshTokenPolicy: { type: 'infinite' },
+        ipRelaxation: 'BYPASS',
+      },
+      certificatePem: 'CERT',
+      clientCredentials: false,
+      permissionSetIds: ['0PS000000000001AAA'],
+      profileIds: [],
+    });
+    expect(comps.map((c) => c.type)).to.deep.equal([
+      'ExternalClientApplication',
+      'ExtlClntAppOauthSettings',
+      'ExtlClntAppGlobalOauthSettings',
+      'ExtlClntAppOauthConfigurablePolicies',
+      'ExtlClntAppConfigurablePolicies',
+    ]);
+    const global = comps[2].component;
+    expect(global).to.include({ certificate: 'CERT', isPkceRequired: false, isNamedUserJwtEnabled: false, isClientCredentialsFlowEnabled: false });
+    expect(global).to.not.have.property('consumerKey');
+    expect(comps[3].component).to.include({
+      permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
+      commaSeparatedPermissionSet: '0PS000000000001AAA',
+      refreshTokenPolicyType: 'Infinite',
+      ipRelaxationPolicyType: 'Bypass',
+    });
+  });
+});
