@@ -160,6 +160,9 @@ describe('sf integration create (real CLI, emulator)', function () {
       { args: ['--name', 'Acme', '--object', 'Account=read', '--field', 'Account.Nope=read'], message: /Account\.Nope/ },
       { args: ['--name', 'Acme', '--system-permission', 'ModifyAllData'], message: /ModifyAllData/ },
       { args: ['--name', 'Acme', '--username', 'not-an-email'], message: /username/i },
+      // API names are case-insensitive: lower case does not get past the privileged-permission refusal.
+      { args: ['--name', 'Acme', '--system-permission', 'modifyalldata'], message: /ModifyAllData|modifyalldata/ },
+      { args: ['--name', 'Acme', '--system-permission', 'NotARealPermission'], message: /NotARealPermission/ },
     ];
     for (const c of cases) {
       // eslint-disable-next-line no-await-in-loop
@@ -246,6 +249,18 @@ describe('sf integration create (real CLI, emulator)', function () {
     expect(r.code, r.stdout).to.equal(0);
     expect(r.body.result!.verified).to.be.true;
     expect(countOf(emu, 'User', (u) => String(u.Username).startsWith('transient.integration'))).to.equal(1);
+  });
+
+  it('writes system permissions by their canonical names, and a re-run with them writes nothing', async () => {
+    const args = ['--name', 'Perms', '--object', 'Account=read', '--system-permission', 'externalclientappdeveloper', '--output-dir', join(sf.home, 'perms')];
+    const first = await create(args);
+    expect(first.code, first.stdout).to.equal(0);
+    const ps = emu.store.all('PermissionSet').find((p) => p.Name === 'Perms_Integration')!;
+    expect(ps.PermissionsExternalClientAppDeveloper).to.equal(true);
+    emu.clearLog();
+    const again = await create(args);
+    expect(again.code, again.stdout).to.equal(0);
+    expect(emu.log().writes).to.equal(0);
   });
 
   it('lists its commands under sf integration --help', async () => {
