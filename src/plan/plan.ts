@@ -81,7 +81,11 @@ const userStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: PlanProble
       changes.push(`${field}: ${String(actual)} → ${String(want)}`);
     }
   };
-  compare('Email', existing.email, desired.email);
+  // Email addresses compare case-insensitively (the org may store them lower-cased).
+  if (existing.email.toLowerCase() !== desired.email.toLowerCase()) {
+    updates.Email = desired.email;
+    changes.push(`Email: ${existing.email} → ${desired.email}`);
+  }
   compare('IsActive', existing.isActive, true);
   if (profileId && existing.profileId !== profileId) {
     updates.ProfileId = profileId;

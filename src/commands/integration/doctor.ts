@@ -95,18 +95,21 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       error: flags.error,
       apiVersion: flags['api-version'],
     };
-    const fix = flags.fix
-      ? {
-          confirm: async (plan: { steps: Array<{ id: string; subject: string; changes: string[] }> }): Promise<boolean> =>
-            flags['no-prompt'] ||
-            this.confirm({
-              message: messages.getMessage('prompt.fix', [
-                flags.name ?? flags.username ?? '',
-                plan.steps.map((s) => `  ${s.id} ${s.subject}: ${s.changes.join('; ')}`).join('\n'),
-              ]),
-            }),
-        }
-      : undefined;
+    // Orgs are checked concurrently, but their --fix prompts are asked one after the other.
+    let prompts: Promise<unknown> = Promise.resolve();
+    const ask = (plan: { steps: Array<{ id: string; subject: string; changes: string[] }> }): Promise<boolean> => {
+      const answer = prompts.then(() =>
+        this.confirm({
+          message: messages.getMessage('prompt.fix', [
+            flags.name ?? flags.username ?? '',
+            plan.steps.map((s) => `  ${s.id} ${s.subject}: ${s.changes.join('; ')}`).join('\n'),
+          ]),
+        })
+      );
+      prompts = answer.catch(() => undefined);
+      return answer;
+    };
+    const fix = flags.fix ? { confirm: (plan: Parameters<typeof ask>[0]): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)) } : undefined;
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
     const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
     const failOn = flags['fail-on'];
