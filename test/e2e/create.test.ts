@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import type { CreateResult } from '../../src/create/run.js';
 import { makeKeyPair } from '../helpers/credentials.js';
+import { defaultFixture } from '../helpers/fixtures.js';
 import { newSfHome, PROJECT_ROOT, type SfHome } from '../helpers/sf.js';
 
 type Envelope<T> = { status: number; result?: T; name?: string; message?: string; warnings?: string[] };
@@ -30,7 +31,11 @@ describe('sf integration create (real CLI, emulator)', function () {
     sf.json<Envelope<CreateResult>>(['integration', 'create', '--target-org', 'emu', ...args], { SF_INTEGRATION_RETRY_BASE_MS: '5' });
 
   before(async () => {
-    emu = await startEmulator();
+    // This suite sets up more integrations than the 5 licenses a fresh org has: start from an org that bought 20.
+    const fx = defaultFixture();
+    fx.records!.UserLicense.find((l) => l.Name === 'Salesforce Integration')!.TotalLicenses = 20;
+    fx.records!.PermissionSetLicense[0].TotalLicenses = 20;
+    emu = await startEmulator({ fixture: fx });
     sf = await newSfHome();
     const link = await sf.run(['plugins', 'link', PROJECT_ROOT, '--no-install']);
     expect(link.code, link.stderr).to.equal(0);
@@ -207,7 +212,7 @@ describe('sf integration create (real CLI, emulator)', function () {
         args: [],
         message: /No Salesforce Integration user license is free/,
         before: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: license.UsedLicenses }, { system: true }),
-        after: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: 5 }, { system: true }),
+        after: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: 20 }, { system: true }),
       },
       {
         args: [],
