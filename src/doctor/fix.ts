@@ -2,6 +2,7 @@
  * doctor --fix: the findings the plugin can repair, as a plan for the same plan/apply engine that create uses.
  * Only failed or warned checks whose fix is marked autoFixable contribute; everything else stays a finding.
  */
+import { assignedSets, isExpired } from '../checks/access.js';
 import type { CheckResult } from '../checks/types.js';
 import type { Flow } from '../checks/types.js';
 import type { AppPatch } from '../org/deploy.js';
@@ -22,10 +23,11 @@ const needsFix = (results: CheckResult[], id: string): boolean =>
 
 /** The user's own permission sets (not the profile's) that are not expired, or whose expiry this plan clears. */
 const heldSets = (snap: OrgSnapshot, now: Date, clearingExpiry: boolean): string[] =>
-  (snap.user?.assignments ?? [])
-    .filter((a) => clearingExpiry || !a.expirationDate || new Date(a.expirationDate) > now)
-    .map((a) => a.permissionSetId)
-    .filter((id) => snap.permissionSets[id] && !snap.permissionSets[id].isOwnedByProfile);
+  snap.user
+    ? assignedSets(snap, snap.user)
+        .filter(({ assignment }) => clearingExpiry || !isExpired(assignment, now))
+        .map(({ set }) => set.id)
+    : [];
 
 export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): Plan => {
   const steps: Step[] = [];

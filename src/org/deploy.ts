@@ -167,8 +167,11 @@ export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[])
 };
 
 /** Creates or updates a Connected App through upsertMetadata. */
-export const upsertConnectedApp = async (transport: Transport, w: AppWrite, permissionSetNames: string[]): Promise<void> => {
-  const component = connectedAppComponent(w, permissionSetNames);
+export const upsertConnectedApp = (transport: Transport, w: AppWrite, permissionSetNames: string[]): Promise<void> =>
+  upsertConnectedAppComponent(transport, connectedAppComponent(w, permissionSetNames));
+
+/** upsertMetadata of one ConnectedApp; a failed save result becomes an ApiCallError. */
+const upsertConnectedAppComponent = async (transport: Transport, component: Component): Promise<void> => {
   const result = await transport.metadataCall((metadata) =>
     metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof metadata.upsert>[1])
   );
@@ -213,10 +216,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
-    const next = { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] };
-    const result = await transport.metadataCall((m) => m.upsert('ConnectedApp', next as unknown as Parameters<typeof m.upsert>[1]));
-    const first = (Array.isArray(result) ? result[0] : result) as { success?: unknown; errors?: unknown };
-    if (String(first?.success) !== 'true') throw new ApiCallError('UPSERT_FAILED', JSON.stringify(first?.errors ?? first));
+    await upsertConnectedAppComponent(transport, { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] });
     return;
   }
   const parts = await retrieveEca(transport, app.name);

@@ -10,7 +10,6 @@ import {
   connectedAppToAppConfig,
   ecaToAppConfig,
   groupEcaFiles,
-  parseComponentXml,
   type AppRecordFacts,
   type Component,
 } from './app-metadata.js';
@@ -369,6 +368,3 @@ export const readSnapshot = async (transport: Transport, target: SnapshotTarget,
     runningUser: runningUser(rowsOr(first.runningUser ?? [])[0]),
   };
 };
-
-/** Parses a readMetadata-style XML string (used by tests and the emulator-free unit tests). */
-export const componentFromXml = (xml: string): Component => parseComponentXml(xml).component;

@@ -141,12 +141,6 @@ export class Transport {
     return out;
   }
 
-  /** All rows of one query, following nextRecordsUrl. */
-  public async query<T = Record<string, unknown>>(soql: string): Promise<T[]> {
-    const first = await this.rest<QueryResult<T>>('GET', `/query?q=${encodeURIComponent(soql)}`);
-    return this.drain([...first.records], first);
-  }
-
   /**
    * Several record writes in one round trip (REST composite, ≤ 25 subrequests, `@{ref.id}` references). With
    * allOrNone the org applies all or none of them, so a failure leaves nothing half-written.
@@ -172,20 +166,6 @@ export class Transport {
       id: r.body && typeof r.body === 'object' && !Array.isArray(r.body) ? str((r.body as { id?: unknown }).id) : undefined,
       error: r.httpStatusCode < 400 ? undefined : toApiCallError(r.body, r.httpStatusCode),
     }));
-  }
-
-  public async create(type: string, fields: Record<string, unknown>): Promise<string> {
-    const r = await this.rest<{ id: string; success: boolean; errors: SalesforceError[] }>('POST', `/sobjects/${type}`, fields);
-    if (!r.success) throw toApiCallError(r.errors);
-    return r.id;
-  }
-
-  public async update(type: string, id: string, fields: Record<string, unknown>): Promise<void> {
-    await this.rest('PATCH', `/sobjects/${type}/${id}`, fields);
-  }
-
-  public async remove(type: string, id: string): Promise<void> {
-    await this.rest('DELETE', `/sobjects/${type}/${id}`);
   }
 
   private async drain<T>(rows: T[], page: QueryResult<T> | undefined): Promise<T[]> {
