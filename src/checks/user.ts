@@ -16,7 +16,7 @@ import {
 } from './access.js';
 import { sandboxName } from './domain.js';
 import { say } from './messages.js';
-import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from './tiers.js';
+import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from '../salesforce/permissions.js';
 
 export const INTEGRATION_LICENSE = 'Salesforce Integration';
 export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';

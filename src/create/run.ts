@@ -33,8 +33,8 @@ import { applyPlan, type ApplyHooks, type StepResult } from '../plan/apply.js';
 import { PlanBlocked, planIntegration, type LocalCredentials } from '../plan/plan.js';
 import type { Plan, StepId } from '../plan/types.js';
 import { renderRunbook } from '../report/runbook.js';
-import { buildSpec, sandboxNameFromSubdomain, specToFile, validateAgainstOrg, type SpecInput, type SpecWarning } from '../spec/index.js';
-import type { IntegrationSpec } from '../spec/types.js';
+import { buildSpec, sandboxNameFromSubdomain, specToFile, validateAgainstOrg, type SpecInput, type SpecWarning } from '../desired/index.js';
+import type { IntegrationSpec } from '../desired/types.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.create');

@@ -1,6 +1,6 @@
 /*
  * The desired state of one integration: what `create` makes the org look like, what `doctor --spec` compares
- * the org with, and what a spec file records durably. Built from flags or a spec file by src/spec/, validated
+ * the org with, and what a spec file records durably. Built from flags or a spec file by src/desired/, validated
  * before any write.
  */
 import type { AppKind, FieldAccess, IpRelaxation, ObjectAccess, RefreshTokenPolicy } from '../org/types.js';

@@ -2,7 +2,7 @@
  * Every check of a desired state that needs no org (validateSpec), and the ones that need the org's object
  * catalogue (validateAgainstOrg). Both collect every problem and throw them together.
  */
-import { INTEGRATION_BASELINE, dangerousPermission } from '../checks/tiers.js';
+import { INTEGRATION_BASELINE, dangerousPermission } from '../salesforce/permissions.js';
 import type { FieldAccess, ObjectAccess } from '../org/types.js';
 import { KEY_SIZES, LIMITS } from './defaults.js';
 import { isAllowedOnIntegrationLicense, INTEGRATION_LICENSE_OBJECTS } from './license.js';

@@ -14,7 +14,7 @@ import { ApiCallError, Transport } from '../org/transport.js';
 import type { OrgSnapshot } from '../org/types.js';
 import { applyPlan } from '../plan/apply.js';
 import type { Plan } from '../plan/types.js';
-import { buildSpec, type LoadedSpecFile } from '../spec/index.js';
+import { buildSpec, type LoadedSpecFile } from '../desired/index.js';
 import { planFixes } from './fix.js';
 import { summarize, type OrgReport } from './types.js';
 

@@ -4,7 +4,7 @@
  * Apps through upsertMetadata. The org mints consumer keys: none is sent (eca-deploy.md §3).
  */
 import JSZip from 'jszip';
-import type { DesiredApp } from '../spec/types.js';
+import type { DesiredApp } from '../desired/types.js';
 import { ECA_PARTS, componentXml, formatRefreshPolicy, packageXml, type Component } from './app-metadata.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
 import { ApiCallError, type Transport } from './transport.js';

@@ -4,7 +4,7 @@
  * left undefined for the checks to report; only an unreachable org throws.
  */
 import JSZip from 'jszip';
-import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../checks/tiers.js';
+import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../salesforce/permissions.js';
 import {
   ECA_PARTS,
   connectedAppToAppConfig,
@@ -22,7 +22,7 @@ export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
 
 /**
  * System permissions the plugin reads on profiles and permission sets: API access and every permission on the
- * dangerous-tier list (src/checks/tiers.ts, one list for the checks and this read).
+ * dangerous-tier list (src/salesforce/permissions.ts, one list for the checks and this read).
  */
 export const READ_PERMISSIONS: readonly string[] = [...new Set([...INTEGRATION_BASELINE, ...PERMISSION_TIERS.flat()])];
 

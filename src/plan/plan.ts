@@ -5,7 +5,7 @@
  */
 import { formatRefreshPolicy, oauthScopeNames } from '../org/app-metadata.js';
 import type { AppConfig, FieldAccess, ObjectAccess, OrgSnapshot } from '../org/types.js';
-import type { IntegrationSpec } from '../spec/types.js';
+import type { IntegrationSpec } from '../desired/types.js';
 import type { FieldValue, Operation, Plan, Ref, Step } from './types.js';
 
 export type LocalCredentials = {

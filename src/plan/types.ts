@@ -5,8 +5,8 @@
  */
 import type { AppPatch } from '../org/deploy.js';
 import type { AppKind } from '../org/types.js';
-import type { DesiredApp } from '../spec/types.js';
-import type { Flow } from '../spec/types.js';
+import type { DesiredApp } from '../desired/types.js';
+import type { Flow } from '../desired/types.js';
 
 export type StepId =
   | 'license'

@@ -147,7 +147,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     username: jwt.username,
     clientId: jwt.consumerKey,
     privateKeyFile: jwt.privateKeyFile,
-    spec: await (await import('../../src/spec/index.js')).readSpecFile(jwt.specFile),
+    spec: await (await import('../../src/desired/index.js')).readSpecFile(jwt.specFile),
   });
 
   type Scenario = {
@@ -518,7 +518,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
   });
 
   it('user-spec-drift: doctor given a spec that asks for less (Account read only)', async () => {
-    const { parseSpecFile } = await import('../../src/spec/index.js');
+    const { parseSpecFile } = await import('../../src/desired/index.js');
     const text = (await readFile(jwt.specFile, 'utf8')).replace(/\n\s+- edit\n/, '\n');
     const run = await scenario({ options: { spec: parseSpecFile(text, 'narrow.yaml') } });
     expectVerdict(run, ['user-spec-drift']);
@@ -604,7 +604,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     clientId: cc.consumerKey,
     clientSecret: cc.secret,
     privateKeyFile: undefined,
-    spec: await (await import('../../src/spec/index.js')).readSpecFile(cc.specFile),
+    spec: await (await import('../../src/desired/index.js')).readSpecFile(cc.specFile),
   });
 
   it('client credentials: the integration create set up passes', async () => {

@@ -6,8 +6,8 @@ import { runChecks } from '../../src/checks/index.js';
 import { planFixes } from '../../src/doctor/fix.js';
 import { isNoop, planIntegration, PlanBlocked, type LocalCredentials } from '../../src/plan/plan.js';
 import type { Operation } from '../../src/plan/types.js';
-import { buildSpec } from '../../src/spec/index.js';
-import type { IntegrationSpec } from '../../src/spec/types.js';
+import { buildSpec } from '../../src/desired/index.js';
+import type { IntegrationSpec } from '../../src/desired/types.js';
 import type { OrgSnapshot } from '../../src/org/types.js';
 import { healthyContext, healthySnapshot, IDS, jwtApp, NOW, USERNAME } from './snapshot-fixtures.js';
 

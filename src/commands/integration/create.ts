@@ -43,7 +43,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     'output-dir': Flags.directory({ char: 'd', summary: messages.getMessage('flags.output-dir.summary') }),
     'private-key-file': Flags.file({ summary: messages.getMessage('flags.private-key-file.summary') }),
     'certificate-file': Flags.file({ summary: messages.getMessage('flags.certificate-file.summary') }),
-    // Range checked with the rest of the desired state (src/spec), so a spec file's value is checked the same way.
+    // Range checked with the rest of the desired state (src/desired), so a spec file's value is checked the same way.
     'cert-validity-days': Flags.integer({ summary: messages.getMessage('flags.cert-validity-days.summary') }),
     'key-size': Flags.option({ summary: messages.getMessage('flags.key-size.summary'), options: ['2048', '3072', '4096'] as const })(),
     'refresh-token-policy': Flags.string({ summary: messages.getMessage('flags.refresh-token-policy.summary') }),
@@ -58,7 +58,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     const { flags } = await this.parse(IntegrationCreate);
     const [{ runCreate }, { readSpecFile }, { MultiStageOutput }] = await Promise.all([
       import('../../create/run.js'),
-      import('../../spec/index.js'),
+      import('../../desired/index.js'),
       import('@oclif/multi-stage-output'),
     ]);
     const org = flags['target-org'];

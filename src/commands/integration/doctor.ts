@@ -75,7 +75,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const [{ explainError }, { diagnoseOrg }, { readSpecFile }] = await Promise.all([
       import('../../checks/errors.js'),
       import('../../doctor/run.js'),
-      import('../../spec/index.js'),
+      import('../../desired/index.js'),
     ]);
     if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
     const secretVar = flags['client-secret-env'];
