@@ -2,7 +2,9 @@
  * App checks: the External Client App or Connected App the external system authenticates against
  * (seed 001 steps 2 to 6, seed 004 for client credentials).
  */
-import type { AppConfig, IpRelaxation, RefreshTokenPolicy } from '../org/types.js';
+import type { AppConfig, IpRelaxation } from '../org/types.js';
+import { editDistance } from '../salesforce/names.js';
+import { formatRefreshPolicy } from '../salesforce/policies.js';
 import type { Check } from './types.js';
 import { defineCheck, doctorFixCommand, list, needsApp, needsAppAndUser, worst, type Outcome } from './define.js';
 import { heldSets, sourcesGranting, describeSource, setName } from './access.js';
@@ -22,34 +24,18 @@ const appKind = (app: AppConfig): string => say(`kind.${app.kind}`);
 
 const isoDate = (date: Date): string => date.toISOString().slice(0, 10);
 
-/** Edit distance, for "did you mean" on a missing app name. */
-const distance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-};
-
 const normalize = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 export const nearMatches = (name: string, candidates: readonly string[]): string[] => {
   const wanted = normalize(name);
   return candidates.filter((candidate) => {
     const other = normalize(candidate);
-    return other.includes(wanted) || wanted.includes(other) || distance(wanted, other) <= 3;
+    return other.includes(wanted) || wanted.includes(other) || editDistance(wanted, other) <= 3;
   });
 };
 
 /** Shows enough of a consumer key to tell two apart, not the whole value. */
 export const maskKey = (key: string): string => (key.length > 12 ? `${key.slice(0, 6)}…${key.slice(-4)}` : key);
-
-export const formatRefreshTokenPolicy = (policy: RefreshTokenPolicy): string =>
-  [policy.type, policy.value, policy.unit].filter((part) => part !== undefined).join(':');
 
 export const appExists: Check = defineCheck({
   id: 'app-exists',
@@ -203,7 +189,7 @@ export const appRefreshTokenPolicy: Check = defineCheck({
   group: 'app',
   fix: autoFix,
   run: needsApp((app, snapshot, ctx, report) => {
-    const policy = formatRefreshTokenPolicy(app.refreshTokenPolicy);
+    const policy = formatRefreshPolicy(app.refreshTokenPolicy);
     // Client credentials issues no refresh token and keeps no approval record: the policy does not apply.
     if (ctx.flow === 'client-credentials') return report.pass([policy], 'pass.client-credentials');
     return app.refreshTokenPolicy.type === 'infinite' ? report.pass([policy]) : report.fail([policy]);

@@ -2,7 +2,7 @@
  * Doctor checks: small pure units over an OrgSnapshot. Each has a stable id (a contract: documented in
  * messages/checks.md, used in JSON/JUnit output and by `--error` to name the checks that confirm a cause).
  */
-import type { OrgSnapshot } from '../org/types.js';
+import type { Flow, OrgSnapshot } from '../org/types.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -25,8 +25,6 @@ export type CheckResult = {
   finding: string;
   fix?: Fix;
 };
-
-export type Flow = 'jwt' | 'client-credentials';
 
 /** Results of the live checks, performed by src/org before the checks run (checks stay pure). */
 export type LiveResult = {

@@ -3,6 +3,8 @@
  * seed 003 least privilege, seed 004 API only).
  */
 import type { OrgSnapshot, UserInfo } from '../org/types.js';
+import { API_INTEGRATION_PSL, API_INTEGRATION_PSL_LABEL, INTEGRATION_LICENSE } from '../salesforce/licenses.js';
+import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from '../salesforce/permissions.js';
 import type { Check, DesiredAccess } from './types.js';
 import { defineCheck, doctorFixCommand, list, needsUser, type Outcome } from './define.js';
 import {
@@ -16,11 +18,6 @@ import {
 } from './access.js';
 import { sandboxName } from './domain.js';
 import { say } from './messages.js';
-import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from '../salesforce/permissions.js';
-
-export const INTEGRATION_LICENSE = 'Salesforce Integration';
-export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
-const API_INTEGRATION_PSL_LABEL = 'Salesforce API Integration';
 
 const createCommand = (snapshot: OrgSnapshot): string =>
   `sf integration create --name NAME${snapshot.user ? ` --username ${snapshot.user.username}` : ''}`;

@@ -3,9 +3,7 @@
  * the org with, and what a spec file records durably. Built from flags or a spec file by src/desired/, validated
  * before any write.
  */
-import type { AppKind, FieldAccess, IpRelaxation, ObjectAccess, RefreshTokenPolicy } from '../org/types.js';
-
-export type Flow = 'jwt' | 'client-credentials';
+import type { AppKind, FieldAccess, Flow, IpRelaxation, ObjectAccess, RefreshTokenPolicy } from '../org/types.js';
 
 export type DesiredUser = {
   username: string;

@@ -4,9 +4,8 @@
  */
 import { assignedSets, isExpired } from '../checks/access.js';
 import type { CheckResult } from '../checks/types.js';
-import type { Flow } from '../checks/types.js';
 import type { AppPatch } from '../org/deploy.js';
-import type { OrgSnapshot } from '../org/types.js';
+import type { Flow, OrgSnapshot } from '../org/types.js';
 import type { Plan, Step } from '../plan/types.js';
 
 const APP_CHECKS = new Set([

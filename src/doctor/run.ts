@@ -5,13 +5,13 @@
  */
 import { Messages, type Org } from '@salesforce/core';
 import { explainError, runChecks } from '../checks/index.js';
-import type { CheckContext, DesiredAccess, Flow, LiveResult } from '../checks/types.js';
+import type { CheckContext, DesiredAccess, LiveResult } from '../checks/types.js';
 import { keyMatchesCertificate, readKeyFiles } from '../credentials/index.js';
 import { patchApp } from '../org/deploy.js';
 import { readSnapshot } from '../org/snapshot.js';
 import { clientCredentialsExchange, jwtExchange, restCall } from '../org/token.js';
 import { ApiCallError, Transport } from '../org/transport.js';
-import type { OrgSnapshot } from '../org/types.js';
+import type { Flow, OrgSnapshot } from '../org/types.js';
 import { applyPlan } from '../plan/apply.js';
 import type { Plan } from '../plan/types.js';
 import { buildSpec, type LoadedSpecFile } from '../desired/index.js';

@@ -2,9 +2,9 @@
  * What one doctor run reports for one org: the facts it looked at, every check's result, and a summary. The same
  * data renders as a table, JSON or JUnit (src/report/).
  */
-import type { CheckResult, CheckStatus, Flow } from '../checks/types.js';
+import type { CheckResult, CheckStatus } from '../checks/types.js';
 import type { Explanation } from '../checks/errors.js';
-import type { AppKind } from '../org/types.js';
+import type { AppKind, Flow } from '../org/types.js';
 
 export type DoctorSummary = Record<CheckStatus, number> & { total: number };
 

@@ -4,6 +4,7 @@
  * left undefined for the checks to report; only an unreachable org throws.
  */
 import JSZip from 'jszip';
+import { API_INTEGRATION_PSL, INTEGRATION_LICENSE, INTEGRATION_PROFILE } from '../salesforce/licenses.js';
 import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../salesforce/permissions.js';
 import {
   ECA_PARTS,
@@ -15,10 +16,6 @@ import {
 } from './app-metadata.js';
 import { ApiCallError, soqlString, type Transport } from './transport.js';
 import type { AppConfig, AppKind, LicenseInfo, ObjectAccess, OrgInfo, OrgSnapshot, PermissionSetInfo, SystemPermissions, UserInfo } from './types.js';
-
-export const INTEGRATION_LICENSE = 'Salesforce Integration';
-export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
-export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
 
 /**
  * System permissions the plugin reads on profiles and permission sets: API access and every permission on the

@@ -3,6 +3,9 @@
  * metadata read) and is the only code that talks to Salesforce; checks and the planner are pure functions of
  * these types, so they are tested with plain objects.
  */
+import type { IpRelaxation, RefreshTokenPolicy } from '../salesforce/policies.js';
+
+export type { IpRelaxation, RefreshTokenPolicy };
 
 /** System permissions by their API name without the `Permissions` prefix, e.g. `ApiEnabled`. */
 export type SystemPermissions = Record<string, boolean>;
@@ -81,17 +84,12 @@ export type UserInfo = {
   lastLoginDate?: string;
 };
 
-export type RefreshTokenPolicy = {
-  type: 'infinite' | 'zero' | 'specific_lifetime' | 'specific_inactivity';
-  value?: number;
-  unit?: 'HOURS' | 'DAYS' | 'MONTHS';
-};
-
-export type IpRelaxation = 'ENFORCE' | 'BYPASS' | 'BYPASS_2FACTOR' | 'ENFORCE_RELAXREFRESH';
-
 export type PermittedUsers = 'AdminApprovedPreAuthorized' | 'AllSelfAuthorized';
 
 export type AppKind = 'external-client-app' | 'connected-app';
+
+/** The OAuth flow an integration authenticates with: JWT bearer (a certificate) or client credentials (a run-as user). */
+export type Flow = 'jwt' | 'client-credentials';
 
 /** Both app kinds behind one face (DESIGN.md). */
 export type AppConfig = {

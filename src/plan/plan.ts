@@ -3,7 +3,8 @@
  * `local` what the output directory holds. A plan applied and read again diffs to all-unchanged, which is
  * what makes create idempotent.
  */
-import { formatRefreshPolicy, oauthScopeNames } from '../org/app-metadata.js';
+import { oauthScopeNames } from '../org/app-metadata.js';
+import { formatRefreshPolicy } from '../salesforce/policies.js';
 import type { AppConfig, FieldAccess, ObjectAccess, OrgSnapshot } from '../org/types.js';
 import type { IntegrationSpec } from '../desired/types.js';
 import type { FieldValue, Operation, Plan, Ref, Step } from './types.js';

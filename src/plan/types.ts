@@ -4,9 +4,8 @@
  * engine serves create, doctor --fix and rotate.
  */
 import type { AppPatch } from '../org/deploy.js';
-import type { AppKind } from '../org/types.js';
+import type { AppKind, Flow } from '../org/types.js';
 import type { DesiredApp } from '../desired/types.js';
-import type { Flow } from '../desired/types.js';
 
 export type StepId =
   | 'license'

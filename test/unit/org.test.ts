@@ -2,7 +2,8 @@
  * Pure parts of src/org: login host and audience per org kind (seed 001 step 7), app metadata mapping.
  */
 import { expect } from 'chai';
-import { formatRefreshPolicy, oauthScopeNames, parseRefreshPolicy } from '../../src/org/app-metadata.js';
+import { oauthScopeNames } from '../../src/org/app-metadata.js';
+import { formatRefreshPolicy, parseRefreshPolicy } from '../../src/salesforce/policies.js';
 import { ecaComponents } from '../../src/org/deploy.js';
 import { orgLoginFacts } from '../../src/org/snapshot.js';
 
