@@ -2,11 +2,11 @@
  * App checks: the External Client App or Connected App the external system authenticates against
  * (seed 001 steps 2 to 6, seed 004 for client credentials).
  */
-import type { AppConfig, IpRelaxation } from '../org/types.js';
+import type { AppConfig, IpRelaxation } from '../org/index.js';
 import { editDistance } from '../salesforce/names.js';
 import { formatRefreshPolicy } from '../salesforce/policies.js';
-import type { Check } from './types.js';
-import { defineCheck, doctorFixCommand, list, needsApp, needsAppAndUser, worst, type Outcome } from './define.js';
+import type { Check, Repair } from './types.js';
+import { defineCheck, doctorFixCommand, list, needsApp, needsAppAndUser, worst, type FixDefaults, type Outcome } from './define.js';
 import { heldSets, sourcesGranting, describeSource, setName } from './access.js';
 import { isSha2Signature, readCertificate } from './certificate.js';
 import { say } from './messages.js';
@@ -17,8 +17,8 @@ const EXPIRY_WARNING_DAYS = 30;
 const MIN_RSA_BITS = 2048;
 const PROPAGATION_MINUTES = 10;
 
-/** The fixes `doctor --fix` applies to the app's policies. */
-const autoFix = { command: doctorFixCommand, autoFixable: true };
+/** The fixes `doctor --fix` applies to the app: the setting it changes, and nothing else. */
+const repairs = (setting: Extract<Repair, { part: 'app' }>['setting']): FixDefaults => ({ command: doctorFixCommand, repair: { part: 'app', setting } });
 
 const appKind = (app: AppConfig): string => say(`kind.${app.kind}`);
 
@@ -156,7 +156,7 @@ export const appScopes: Check = defineCheck({
 export const appPkce: Check = defineCheck({
   id: 'app-pkce',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('pkce'),
   run: needsApp((app, snapshot, ctx, report) => {
     if (!app.pkceRequired) return report.pass([app.name]);
     // PKCE belongs to the authorization-code flows; seed 001 step 2 requires it off for JWT bearer.
@@ -167,14 +167,14 @@ export const appPkce: Check = defineCheck({
 export const appJwtAccessTokens: Check = defineCheck({
   id: 'app-jwt-access-tokens',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('named-user-jwt'),
   run: needsApp((app, snapshot, ctx, report) => (app.namedUserJwt ? report.warn([app.name]) : report.pass([app.name]))),
 });
 
 export const appAdminApproved: Check = defineCheck({
   id: 'app-admin-approved',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('admin-approved'),
   run: needsApp((app, snapshot, ctx, report) => {
     if (app.permittedUsers === 'AdminApprovedPreAuthorized') return report.pass([app.name, app.permittedUsers]);
     // Client credentials runs as the run-as user and asks no approval: self-authorization is a risk, not a break.
@@ -187,7 +187,7 @@ export const appAdminApproved: Check = defineCheck({
 export const appRefreshTokenPolicy: Check = defineCheck({
   id: 'app-refresh-token-policy',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('refresh-token-policy'),
   run: needsApp((app, snapshot, ctx, report) => {
     const policy = formatRefreshPolicy(app.refreshTokenPolicy);
     // Client credentials issues no refresh token and keeps no approval record: the policy does not apply.
@@ -206,7 +206,7 @@ const IP_RELAXATION_LABEL: Record<IpRelaxation, string> = {
 export const appIpRelaxation: Check = defineCheck({
   id: 'app-ip-relaxation',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('ip-relaxation'),
   run: needsApp((app, snapshot, ctx, report) => {
     const tokens = [app.ipRelaxation, say(`ip.${IP_RELAXATION_LABEL[app.ipRelaxation]}`)];
     // A headless integration can answer no second factor and holds no refresh token: only BYPASS relaxes it.
@@ -217,7 +217,7 @@ export const appIpRelaxation: Check = defineCheck({
 export const appPermissionSetAssociated: Check = defineCheck({
   id: 'app-permission-set-associated',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('permission-sets'),
   run: needsAppAndUser((app, user, snapshot, ctx, report) => {
     if (ctx.flow === 'client-credentials' && app.permittedUsers === 'AllSelfAuthorized') {
       return report.skip('self-authorized', [app.name]);

@@ -2,7 +2,7 @@
  * Hosts and subdomains: which environment a login URL, an audience or a My Domain subdomain points to
  * (seed 001 step 7), and the sandbox name a sandbox username carries.
  */
-import type { OrgInfo } from '../org/types.js';
+import type { OrgInfo } from '../org/index.js';
 import { hostOf, PRODUCTION_LOGIN, SANDBOX_LOGIN } from '../salesforce/hosts.js';
 
 export type Environment = 'production' | 'sandbox';

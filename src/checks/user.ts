@@ -2,7 +2,7 @@
  * User checks: the integration user, its license, profile and permission sets (seed 000, seed 001 step 5,
  * seed 003 least privilege, seed 004 API only).
  */
-import type { OrgSnapshot, UserInfo } from '../org/types.js';
+import type { OrgSnapshot, UserInfo } from '../org/index.js';
 import { API_INTEGRATION_PSL, API_INTEGRATION_PSL_LABEL, INTEGRATION_LICENSE } from '../salesforce/licenses.js';
 import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from '../salesforce/permissions.js';
 import type { Check, DesiredAccess } from './types.js';
@@ -79,7 +79,7 @@ const integrationAssignments = (snapshot: OrgSnapshot, user: UserInfo): ReturnTy
 export const userPermissionSetAssigned: Check = defineCheck({
   id: 'user-permission-set-assigned',
   group: 'user',
-  fix: { command: doctorFixCommand, autoFixable: true },
+  fix: { command: doctorFixCommand, repair: { part: 'assignments' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const assignments = integrationAssignments(snapshot, user);
     const wanted = list((snapshot.app?.permissionSetIds ?? []).map((id) => setName(snapshot, id)));
@@ -100,7 +100,7 @@ export const userPermissionSetAssigned: Check = defineCheck({
 export const userPermissionSetLicense: Check = defineCheck({
   id: 'user-permission-set-license',
   group: 'user',
-  fix: { command: doctorFixCommand, autoFixable: true },
+  fix: { command: doctorFixCommand, repair: { part: 'permission-set-license' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const needing = assignedSets(snapshot, user).filter(({ set }) =>
       [API_INTEGRATION_PSL_LABEL, API_INTEGRATION_PSL].includes(set.licenseName ?? '')

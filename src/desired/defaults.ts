@@ -2,7 +2,7 @@
  * Defaults of a new integration (issue 3 and seeds 000, 001, 003) and the names derived from NAME. Each choice
  * that trades convenience for security says why next to it.
  */
-import type { AppKind, Flow, IpRelaxation, RefreshTokenPolicy } from '../org/types.js';
+import type { AppKind, Flow, IpRelaxation, RefreshTokenPolicy } from '../org/index.js';
 import type { DesiredCertificate } from './types.js';
 
 export const DEFAULT_FLOW: Flow = 'jwt';

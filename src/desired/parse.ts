@@ -3,7 +3,7 @@
  * mistake: permission words, `Object=words` and `Object.Field=words`, refresh-token policies, IP relaxation,
  * flow and app type. Each parser reports into a problem list and returns undefined for what it can't read.
  */
-import type { AppKind, FieldAccess, Flow, ObjectAccess } from '../org/types.js';
+import type { AppKind, FieldAccess, Flow, ObjectAccess } from '../org/index.js';
 import { IP_RELAXATION_WORDS, parseRefreshPolicyWords, type IpRelaxation, type RefreshTokenPolicy } from '../salesforce/policies.js';
 import { problem, type SpecProblem } from './messages.js';
 

@@ -4,7 +4,7 @@
  */
 import { editDistance } from '../salesforce/names.js';
 import { INTEGRATION_BASELINE, dangerousPermission } from '../salesforce/permissions.js';
-import type { FieldAccess, ObjectAccess } from '../org/types.js';
+import type { FieldAccess, ObjectAccess } from '../org/index.js';
 import { KEY_SIZES, LIMITS } from './defaults.js';
 import { isAllowedOnIntegrationLicense, INTEGRATION_LICENSE_OBJECTS } from './license.js';
 import { problem, text, throwIfProblems, warning, type SpecProblem, type SpecWarning } from './messages.js';

@@ -4,7 +4,8 @@
  */
 import type { CheckResult, CheckStatus } from '../checks/types.js';
 import type { Explanation } from '../checks/errors.js';
-import type { AppKind, Flow } from '../org/types.js';
+import type { AppKind, Flow } from '../org/index.js';
+import type { RenderedStep } from '../plan/render.js';
 
 export type DoctorSummary = Record<CheckStatus, number> & { total: number };
 
@@ -17,8 +18,10 @@ export type OrgReport = {
   summary: DoctorSummary;
   /** With --error: the ranked causes, confirmed against this org's checks. */
   explanation?: Explanation;
-  /** Fixes applied with --fix (step name and status), then the checks were run again. */
-  fixes?: Array<{ name: string; status: string; error?: string }>;
+  /** Fixes applied with --fix (each step with its status and changes), then the checks were run again. */
+  fixes?: RenderedStep[];
+  /** With --fix --dry-run: what --fix would change, and nothing was written. */
+  fixPlan?: RenderedStep[];
 };
 
 /** --json result of `sf integration doctor`: one report per --target-org; the explanation alone without an org. */

@@ -4,14 +4,14 @@
  * Apps through upsertMetadata. The org mints consumer keys: none is sent (eca-deploy.md §3).
  */
 import JSZip from 'jszip';
-import type { DesiredApp } from '../desired/types.js';
 import { ecaIpRelaxation, ecaRefreshFields, formatRefreshPolicy } from '../salesforce/policies.js';
+import type { AppSettings } from './types.js';
 import { ECA_PARTS, componentXml, packageXml, type Component } from './app-metadata.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
 import { ApiCallError, type Transport } from './transport.js';
 
 export type AppWrite = {
-  app: DesiredApp;
+  app: AppSettings;
   /** A certificate enables the JWT bearer flow. */
   certificatePem?: string;
   /** The client-credentials flow, with runAsUsername as run-as user. */

@@ -91,6 +91,21 @@ export type AppKind = 'external-client-app' | 'connected-app';
 /** The OAuth flow an integration authenticates with: JWT bearer (a certificate) or client credentials (a run-as user). */
 export type Flow = 'jwt' | 'client-credentials';
 
+/** The settings the plugin writes to an app it creates, the same for both kinds (src/org/apps.ts writes them). */
+export type AppSettings = {
+  kind: AppKind;
+  /** API name (fullName), e.g. HubSpot_Integration. */
+  name: string;
+  label: string;
+  contactEmail: string;
+  description: string;
+  callbackUrl: string;
+  /** Metadata scope names, e.g. ['Api', 'RefreshToken']. */
+  scopes: string[];
+  refreshTokenPolicy: RefreshTokenPolicy;
+  ipRelaxation: IpRelaxation;
+};
+
 /** Both app kinds behind one face (DESIGN.md). */
 export type AppConfig = {
   kind: AppKind;
@@ -123,6 +138,13 @@ export type AppConfig = {
   ipRelaxation: IpRelaxation;
   createdDate?: string;
   lastModifiedDate?: string;
+};
+
+/** A live token exchange as the external system makes it, then one REST call with the token (src/org/token.ts). */
+export type LiveResult = {
+  /** `loginUrl` is where the token request went. */
+  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string };
+  apiCall?: { ok: boolean; status?: number; error?: string };
 };
 
 export type LoginRecord = { time: string; status: string; application?: string; loginType?: string };
