@@ -18,7 +18,7 @@
  * The tracker runs after every metadata change (installed beside apps.ts's deriver by server.ts).
  */
 import { appViews, byAppName, ECA_TYPES, type EmuApp } from './apps.js';
-import type { OrgStore } from './store.js';
+import { perStore, type OrgStore } from './store.js';
 
 type Tracked = {
   /** Certificate (PEM) in the app's metadata as last seen. */
@@ -34,15 +34,7 @@ type Tracked = {
   priorServedSince: number;
 };
 
-const tracked = new WeakMap<OrgStore, Map<string, Tracked>>();
-const trackedOf = (store: OrgStore): Map<string, Tracked> => {
-  let m = tracked.get(store);
-  if (!m) {
-    m = new Map();
-    tracked.set(store, m);
-  }
-  return m;
-};
+const trackedOf = perStore(() => new Map<string, Tracked>());
 
 const keyOf = (app: EmuApp): string => `${app.kind}:${app.fullName}`;
 const normalize = (pem: string | undefined): string | undefined => {

@@ -24,7 +24,7 @@ import { appViews, bool, byAppName, ecaSettings, mintConsumerKey, mintConsumerSe
 import { consumerOf } from './connect.js';
 import { json, readJson, type EmuRequest, type EmuResponse, type Route } from './http.js';
 import { exemptLatestChange } from './propagation.js';
-import { ApiError, idSuffix, type OrgStore } from './store.js';
+import { ApiError, idSuffix, perStore, type OrgStore } from './store.js';
 
 export type StagedState = 'Active' | 'Rotated' | 'Expired';
 
@@ -54,15 +54,7 @@ export const STAGED_MODEL = {
 
 type Slot = { id: string; appId: string; consumerId: string; key: string; secret: string; state: 'Active' | 'Rotated'; since: number };
 
-const slots = new WeakMap<OrgStore, Map<string, Slot>>();
-const slotsOf = (store: OrgStore): Map<string, Slot> => {
-  let m = slots.get(store);
-  if (!m) {
-    m = new Map();
-    slots.set(store, m);
-  }
-  return m;
-};
+const slotsOf = perStore(() => new Map<string, Slot>());
 let slotCounter = 1;
 
 const DAY = 86_400_000;

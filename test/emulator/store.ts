@@ -677,6 +677,19 @@ export const defaultApiVersions = (): string[] => {
   return out;
 };
 
+/** State a module keeps per org beside the store (made on first use, gone with the store). */
+export const perStore = <T>(make: () => T): ((store: OrgStore) => T) => {
+  const all = new WeakMap<OrgStore, T>();
+  return (store) => {
+    let v = all.get(store);
+    if (v === undefined) {
+      v = make();
+      all.set(store, v);
+    }
+    return v;
+  };
+};
+
 /** The Id of a user's UserLogin row: derived from the User Id so that it is stable across dumps (format unconfirmed). */
 export const userLoginId = (userId: string): string => {
   const id15 = `060${userId.slice(3, 15)}`;

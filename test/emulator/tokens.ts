@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appViews, bool, findAppByConsumerKey, type EmuApp } from './apps.js';
 import { json, readJson, type EmuRequest, type EmuResponse, type Route } from './http.js';
-import type { OrgStore, SRecord } from './store.js';
+import { perStore, type OrgStore, type SRecord } from './store.js';
 
 export const TOKEN_MODEL = {
   /** "Each connected app allows five unique approvals per user; a sixth revokes the oldest" (packagingGuide). */
@@ -261,15 +261,7 @@ export const completeFixtureTokens = (store: OrgStore): void => {
 // ---- authorization codes (web server flow) ------------------------------------------------------------------------
 
 type Code = { appId: string; userId: string; redirectUri?: string; challenge?: string; method?: string; issuedAt: number };
-const codes = new WeakMap<OrgStore, Map<string, Code>>();
-const codesOf = (store: OrgStore): Map<string, Code> => {
-  let m = codes.get(store);
-  if (!m) {
-    m = new Map();
-    codes.set(store, m);
-  }
-  return m;
-};
+const codesOf = perStore(() => new Map<string, Code>());
 
 export type CodeProblem = 'unknownClient' | 'unknownUser' | 'inactiveUser' | 'frozenUser' | 'notAdminApproved' | 'pkceRequired';
 
