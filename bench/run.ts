@@ -4,6 +4,7 @@
  * a build. Rows:
  *  - plugin start-up: `sf integration --help` through the linked plugin vs `sf org display --help`;
  *  - emulator paging: every page of 50,000 OauthToken rows vs the same number of no-op requests;
+ *  - emulator revoking: 2,000 DeleteTokens of a generated 50,000-token org, one request each, vs 2,000 no-op requests;
  *  - key + certificate generation vs `openssl req -x509 -newkey rsa:2048 -nodes` (bench/credentials.ts);
  *  - round trips of a fresh JWT create with verification, and of a no-op re-run (writes);
  *  - round trips of doctor without live checks, with the number of checks it ran;
@@ -12,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { generateOrg } from '../test/emulator/fixtures/generate.js';
 import { startEmulator, type Fixture } from '../test/emulator/index.js';
 import { defaultFixture } from '../test/helpers/fixtures.js';
 import { newSfHome, PROJECT_ROOT, SF_BIN, type SfHome } from '../test/helpers/sf.js';
@@ -121,6 +123,39 @@ const pagingRow = async (): Promise<Row> => {
   }
 };
 
+/** Revocation must cost the same in a 50,000-token org as a request that does nothing (the tokens are indexed). */
+const revokeRow = async (): Promise<Row> => {
+  const org = generateOrg({ users: 5000, tokens: 50_000, connectedApps: 150, externalClientApps: 140, phantomApps: 10, loginHistory: false });
+  const emu = await startEmulator({ fixture: org.fixture });
+  const n = 2000;
+  try {
+    const tokens = org.fixture.records!.OauthToken.slice(0, n).map((t) => String(t.DeleteToken));
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const t0 = performance.now();
+    for (const token of tokens) {
+      // eslint-disable-next-line no-await-in-loop -- one revocation after another, as a client sends them
+      const res = await fetch(`${emu.instanceUrl}/services/oauth2/revoke`, { method: 'POST', headers, body: new URLSearchParams({ token }).toString() });
+      if (res.status !== 200) throw new Error(`revoke answered ${res.status}`);
+    }
+    const revoke = performance.now() - t0;
+    const noop = await timeRuns(1, async () => {
+      for (let i = 0; i < n; i++) {
+        // eslint-disable-next-line no-await-in-loop
+        await (await fetch(`${emu.instanceUrl}/services/data`)).arrayBuffer();
+      }
+    });
+    return {
+      figure: `emulator: revoke ${n.toLocaleString('en-US')} of 50,000 tokens by DeleteToken`,
+      value: ms(revoke),
+      baseline: `${n} no-op requests ${ms(noop)}`,
+      ratio: (revoke / noop).toFixed(2),
+      goal: '≈ 1 (constant cost per token)',
+    };
+  } finally {
+    await emu.close();
+  }
+};
+
 /** An emulated org with its own org Id and admin (the CLI keys logins by username), logged in as `alias`. */
 const orgFor = async (sf: SfHome, n: number): Promise<{ emu: Awaited<ReturnType<typeof startEmulator>>; alias: string }> => {
   const fx = defaultFixture();
@@ -199,7 +234,7 @@ const orgRows = async (): Promise<Row[]> => {
 };
 
 const main = async (): Promise<void> => {
-  const rows: Row[] = [await startupRow(), await pagingRow(), await credentialsRow(), ...(await orgRows())];
+  const rows: Row[] = [await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows())];
   const cols: Array<keyof Row> = ['figure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

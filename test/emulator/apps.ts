@@ -302,6 +302,7 @@ const rebuild = (store: OrgStore): void => {
       Label: a.label,
       Type: a.kind === 'ConnectedApp' ? 'ConnectedApplication' : 'ExternalClientApplication',
       IsUsingAdminAuthorization: a.permittedUsers === 'AdminApprovedPreAuthorized',
+      IsVisible: true,
     }))
   );
 

@@ -104,7 +104,7 @@ describe('emulator Connect REST app credentials and jsforce compatibility', () =
     expect((refused.body as Array<{ errorCode: string }>)[0].errorCode).to.equal('INSUFFICIENT_ACCESS');
     expect((await get(`/services/data/v59.0/apps/oauth/credentials/${appId}`)).status).to.equal(404);
     expect((await get('/services/data/v66.0/apps/oauth/credentials/Nope')).status).to.equal(404);
-    expect((await get('/services/data/v66.0/apps/oauth/usage')).body).to.deep.equal({ apps: [] });
+    expect(((await get('/services/data/v66.0/apps/oauth/usage')).body as { apps: unknown[] }).apps).to.deep.equal([]);
   });
 
   it('returns key and secret when the org allows secrets through the REST API', async () => {

@@ -125,6 +125,9 @@ export const SYSTEM_PERMISSIONS = [
   'ExternalClientAppAdmin',
   'ExternalClientAppDeveloper',
   'ViewClientSecret',
+  /* "View all External Client Apps and their settings" (label unconfirmed); PermissionSet.PermissionsExternalClientAppViewer
+     is in @salesforce/types lib/tooling.d.ts. usage.ts lets it read OAuth usage. */
+  'ExternalClientAppViewer',
 ] as const;
 
 const permissionFields = (): Record<string, FieldSpec> =>
@@ -423,6 +426,7 @@ const defs: Array<{
       Label: 'string',
       Type: 'string',
       IsUsingAdminAuthorization: 'boolean',
+      IsVisible: 'boolean',
     },
   },
   {
@@ -461,10 +465,28 @@ const defs: Array<{
       Application: 'string',
       ApiType: 'string',
       ApiVersion: 'string',
+      /* A picklist whose values Salesforce does not publish: the emulator leaves it null on the rows it writes. */
+      LoginSubType: 'string',
       AuthenticationServiceId: 'string',
       Browser: 'string',
       Platform: 'string',
       ClientVersion: 'string',
+    },
+  },
+  {
+    /* Object Reference UserLogin (API 29+): describe, query, retrieve, update; one row per user, kept by Salesforce.
+       "From the API, you can set [IsPasswordLocked] to false, but not true"; UserId "can't be updated". The key prefix
+       is unconfirmed. store.ts keeps one row per user; oauth.ts refuses logins of frozen users. */
+    name: 'UserLogin',
+    keyPrefix: '060',
+    createable: false,
+    deletable: false,
+    fields: {
+      UserId: { ...(ref('User', 'User') as FieldDef), readOnly: true },
+      IsFrozen: { type: 'boolean', defaultValue: false },
+      IsPasswordLocked: { type: 'boolean', defaultValue: false },
+      LastModifiedDate: { type: 'datetime', readOnly: true },
+      LastModifiedById: { type: 'reference', readOnly: true, referenceTo: ['User'], relationshipName: 'LastModifiedBy' },
     },
   },
   {

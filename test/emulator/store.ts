@@ -33,6 +33,19 @@ export type EmulatorSettings = {
   loginIpRanges?: Record<string, Array<{ start: string; end: string; description?: string }>>;
   /** The client address token requests are seen from (LoginHistory.SourceIp); default 127.0.0.1. See oauth.ts. */
   sourceIp?: string;
+  /**
+   * Whether JWT bearer and client credentials logins leave OauthToken rows (unconfirmed: these flows issue no refresh
+   * token). Default false, the reading an inventory must survive. See tokens.ts.
+   */
+  serverToServerOauthTokens?: boolean;
+  /** OauthToken.AppMenuItemId of External Client App tokens: 'null' (default; often null in real orgs) or 'linked'. */
+  ecaTokenAppMenuItem?: 'null' | 'linked';
+  /** Which External Client Apps GET /apps/oauth/usage lists: 'withTokens' (default) or 'all'. See usage.ts. */
+  oauthUsageApps?: 'withTokens' | 'all';
+  /** A staged credential past its 30 days: 'listedAsExpired' (default, still occupies the slot) or 'removed'. */
+  stagedCredentialsAfterExpiry?: 'listedAsExpired' | 'removed';
+  /** A replaced certificate during the propagation window: 'previousCertificate' (default) or 'appUnavailable'. */
+  certificatePropagation?: 'previousCertificate' | 'appUnavailable';
 };
 
 export type Fixture = {
@@ -150,6 +163,7 @@ export class OrgStore {
     }
     this.recomputeDerived();
     this.recountLicenses();
+    this.syncUserLogins();
   }
 
   // ---- time -------------------------------------------------------------------------------------------
@@ -188,6 +202,19 @@ export class OrgStore {
   public all(type: string): SRecord[] {
     const def = findObject(this.schema, type);
     return def ? [...this.table(def.name).values()] : [];
+  }
+
+  /** Number of rows of a type, without copying them. */
+  public count(type: string): number {
+    const def = findObject(this.schema, type);
+    return def ? this.records.get(def.name)?.size ?? 0 : 0;
+  }
+
+  /** The user's UserLogin row (one per user, kept by Salesforce). */
+  public userLoginOf(userId: string): SRecord | undefined {
+    const byId = this.records.get('UserLogin')?.get(userLoginId(userId));
+    if (byId?.UserId === userId) return byId;
+    return this.all('UserLogin').find((r) => r.UserId === userId);
   }
 
   public get(id: string): SRecord | undefined {
@@ -542,6 +569,10 @@ export class OrgStore {
       const dup = this.all(def.name).find((r) => r.ParentId === record.ParentId && String(r[key]).toLowerCase() === String(record[key]).toLowerCase());
       if (dup) throw new ApiError('DUPLICATE_VALUE', `duplicate value found: ${key} duplicates value on record with id: ${dup.Id}`, 400, [key]);
     }
+    if (def.name === 'UserLogin' && record.IsPasswordLocked === true && before?.IsPasswordLocked !== true) {
+      // "From the API, you can set this field to false, but not true" (Object Reference UserLogin). Text unconfirmed.
+      throw new ApiError('FIELD_INTEGRITY_EXCEPTION', 'IsPasswordLocked can only be set to false through the API.', 400, ['IsPasswordLocked']);
+    }
     if (def.name === 'SetupEntityAccess' && !before) {
       const entityType = this.typeOf(String(record.SetupEntityId));
       record.SetupEntityType = entityType;
@@ -596,8 +627,23 @@ export class OrgStore {
 
   private afterWrite(def: ObjectDef, ctx: WriteContext): void {
     if (!ctx.system) this.writeCount++;
-    if (def.name === 'User') this.syncProfileAssignments();
+    if (def.name === 'User') {
+      this.syncProfileAssignments();
+      this.syncUserLogins();
+    }
     if (['User', 'PermissionSetLicenseAssign', 'Profile', 'UserLicense'].includes(def.name)) this.recountLicenses();
+  }
+
+  /** Every user has one UserLogin row (Object Reference UserLogin); Salesforce creates it with the user. */
+  private syncUserLogins(): void {
+    const table = this.table('UserLogin');
+    const have = new Set([...table.values()].map((r) => String(r.UserId)));
+    for (const user of this.table('User').values()) {
+      if (have.has(user.Id)) continue;
+      const derived = userLoginId(user.Id);
+      const id = table.has(derived) ? this.newId('UserLogin') : derived;
+      table.set(id, { Id: id, UserId: user.Id, IsFrozen: false, IsPasswordLocked: false, LastModifiedDate: this.timestamp() });
+    }
   }
 
   /**
@@ -629,6 +675,25 @@ export const defaultApiVersions = (): string[] => {
   const out: string[] = [];
   for (let v = 20; v <= 66; v++) out.push(`${v}.0`);
   return out;
+};
+
+/** State a module keeps per org beside the store (made on first use, gone with the store). */
+export const perStore = <T>(make: () => T): ((store: OrgStore) => T) => {
+  const all = new WeakMap<OrgStore, T>();
+  return (store) => {
+    let v = all.get(store);
+    if (v === undefined) {
+      v = make();
+      all.set(store, v);
+    }
+    return v;
+  };
+};
+
+/** The Id of a user's UserLogin row: derived from the User Id so that it is stable across dumps (format unconfirmed). */
+export const userLoginId = (userId: string): string => {
+  const id15 = `060${userId.slice(3, 15)}`;
+  return id15 + idSuffix(id15);
 };
 
 export const newAccessToken = (orgId: string): string =>
