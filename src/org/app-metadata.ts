@@ -138,8 +138,32 @@ const ecaRefreshPolicy = (pol: Component | undefined): RefreshTokenPolicy => {
 
 export type AppRecordFacts = { id: string; createdDate?: string; lastModifiedDate?: string };
 
+const PERMISSION_SET_ID = /^0PS[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
+
+/**
+ * commaSeparatedPermissionSet entries as permission set Ids: the type page says "Permission set IDs", Salesforce's
+ * sample and metadata retrieved from real orgs use API names (eca-deploy.md §5). Ids are kept, names resolved by the
+ * caller; a name it cannot resolve is left out (the org's SetupEntityAccess rows are the truth).
+ */
+export const permissionSetIdsOf = (value: unknown, idByName?: (name: string) => string | undefined): string[] =>
+  csv(value)
+    .map((entry) => (PERMISSION_SET_ID.test(entry) ? entry : idByName?.(entry)))
+    .filter((id): id is string => Boolean(id));
+
+/** The form an org answered commaSeparatedPermissionSet in: Ids when every entry is one, else API names. */
+export const permissionSetReferenceForm = (value: unknown): 'ids' | 'names' | undefined => {
+  const entries = csv(value);
+  if (!entries.length) return undefined;
+  return entries.every((e) => PERMISSION_SET_ID.test(e)) ? 'ids' : 'names';
+};
+
 /** An External Client App's components (from a retrieve) as an AppConfig. */
-export const ecaToAppConfig = (name: string, parts: EcaComponents, facts: AppRecordFacts): AppConfig => {
+export const ecaToAppConfig = (
+  name: string,
+  parts: EcaComponents,
+  facts: AppRecordFacts,
+  resolve: { permissionSetIdByName?: (n: string) => string | undefined } = {}
+): AppConfig => {
   const header = parts.ExternalClientApplication ?? {};
   const settings = parts.ExtlClntAppOauthSettings;
   const global = parts.ExtlClntAppGlobalOauthSettings;
@@ -162,7 +186,7 @@ export const ecaToAppConfig = (name: string, parts: EcaComponents, facts: AppRec
     pkceRequired: global?.isPkceRequired === undefined ? true : bool(global.isPkceRequired),
     namedUserJwt: bool(global?.isNamedUserJwtEnabled),
     permittedUsers: (str(pol?.permittedUsersPolicyType) as PermittedUsers | undefined) ?? 'AllSelfAuthorized',
-    permissionSetIds: csv(pol?.commaSeparatedPermissionSet),
+    permissionSetIds: permissionSetIdsOf(pol?.commaSeparatedPermissionSet, resolve.permissionSetIdByName),
     profileIds: csv(pol?.commaSeparatedProfile),
     refreshTokenPolicy: ecaRefreshPolicy(pol),
     ipRelaxation: ECA_IP[str(pol?.ipRelaxationPolicyType) ?? 'Enforce'] ?? 'ENFORCE',
