@@ -9,13 +9,34 @@ import type { AppConfig, IpRelaxation, PermittedUsers, RefreshTokenPolicy } from
 
 export const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 
+/**
+ * ECA component names are at most 40 characters: documented for the OAuth policies' DeveloperName
+ * (ExtlClntAppPlcyCnfg); the other components are held to the same length (published-vocabulary.md). A part's name is
+ * the app name plus a suffix; when that is too long, the app name is cut and a short hash of the whole name keeps
+ * two long apps apart. Short names are unchanged.
+ */
+export const ECA_COMPONENT_NAME_MAX = 40;
+
+const hash4 = (text: string): string => {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(36).padStart(4, '0').slice(-4);
+};
+
+export const ecaMemberName = (app: string, suffix: string): string => {
+  const plain = `${app}${suffix}`;
+  if (plain.length <= ECA_COMPONENT_NAME_MAX) return plain;
+  const stem = app.slice(0, ECA_COMPONENT_NAME_MAX - suffix.length - 5).replace(/_+$/, '');
+  return `${stem}_${hash4(app)}${suffix}`;
+};
+
 /** The External Client App family: type, folder and suffix in a deploy/retrieve zip, and the component name. */
 export const ECA_PARTS = [
   { type: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', member: (n: string): string => n },
-  { type: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', member: (n: string): string => `${n}_oauth` },
-  { type: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', member: (n: string): string => `${n}_glbloauth` },
-  { type: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', member: (n: string): string => `${n}_oauthPlcy` },
-  { type: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', member: (n: string): string => `${n}_plcy` },
+  { type: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', member: (n: string): string => ecaMemberName(n, '_oauth') },
+  { type: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', member: (n: string): string => ecaMemberName(n, '_glbloauth') },
+  { type: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', member: (n: string): string => ecaMemberName(n, '_oauthPlcy') },
+  { type: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', member: (n: string): string => ecaMemberName(n, '_plcy') },
 ] as const;
 
 export type EcaPartType = (typeof ECA_PARTS)[number]['type'];

@@ -60,7 +60,9 @@ describe('create and doctor on orgs that differ (real CLI, emulator)', function 
       let emu: Emulator;
       let created: CreateResult;
       const alias = `variant-${form}`;
-      const args = (): string[] => ['--name', 'HubSpot', '--object', 'Account=read,edit', '--field', 'Account.Industry=read', '--output-dir', join(sf.home, alias)];
+      // The Ids variant also takes a long name: the app's component names must still fit 40 characters.
+      const name = form === 'names' ? 'HubSpot' : 'Customer_Data_Platform_Sync';
+      const args = (): string[] => ['--name', name, '--object', 'Account=read,edit', '--field', 'Account.Industry=read', '--output-dir', join(sf.home, alias)];
 
       before(async () => {
         emu = await start(orgWithout(form), alias);
@@ -72,7 +74,7 @@ describe('create and doctor on orgs that differ (real CLI, emulator)', function 
         created = r.body.result!;
         expect(created.verified).to.equal(true);
         expect(created.consumerKey).to.match(/^3MVG9/);
-        const ps = emu.store.all('PermissionSet').find((p) => p.Name === 'HubSpot_Integration')!;
+        const ps = emu.store.all('PermissionSet').find((p) => p.Name === `${name}_Integration`)!;
         // Selected on the app: the plugin wrote the set's API name, the org resolved it.
         const eca = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === created.appName)!;
         expect(emu.store.all('SetupEntityAccess').filter((a) => a.SetupEntityId === eca.Id).map((a) => a.ParentId)).to.deep.equal([ps.Id]);

@@ -234,6 +234,14 @@ describe('emulator Metadata API', () => {
       const { zip } = await retrieve(emu, { ExtlClntAppGlobalOauthSettings: ['My_ECA_glbloauth'] });
       const doc = parseXml(await zip.file('extlClntAppGlobalOauthSets/My_ECA_glbloauth.ecaGlblOauth')!.async('string')).ExtlClntAppGlobalOauthSettings as Obj;
       expect(String(doc.consumerSecret)).to.match(/^[0-9A-F]{64}$/);
+      // The type page's second rule: users also need "View External Client Apps Consumer Secrets in Metadata".
+      for (const type of ['Profile', 'PermissionSet']) {
+        for (const rec of emu.store.all(type)) emu.store.update(type, rec.Id, { PermissionsViewClientSecret: false }, { system: true });
+      }
+      const again = await retrieve(emu, { ExtlClntAppGlobalOauthSettings: ['My_ECA_glbloauth'] });
+      const withheld = parseXml(await again.zip.file('extlClntAppGlobalOauthSets/My_ECA_glbloauth.ecaGlblOauth')!.async('string')).ExtlClntAppGlobalOauthSettings as Obj;
+      expect(withheld).to.not.have.property('consumerSecret');
+      expect(String(withheld.consumerKey)).to.match(/^3MVG9/);
     });
 
     it('a redeploy of the retrieved files keeps key and secret; shouldRotateConsumerKey mints a new key', async () => {

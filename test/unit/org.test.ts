@@ -3,6 +3,7 @@
  */
 import { expect } from 'chai';
 import {
+  ecaMemberName,
   ecaToAppConfig,
   formatRefreshPolicy,
   oauthScopeNames,
@@ -98,5 +99,18 @@ describe('app metadata mapping', () => {
       { permissionSetIdByName: byName }
     );
     expect(app.permissionSetIds).to.deep.equal(['0PS000000000001AAA']);
+  });
+
+  it('keeps every External Client App component name within 40 characters, and two long apps apart', () => {
+    expect(ecaMemberName('HubSpot_Integration', '_oauthPlcy')).to.equal('HubSpot_Integration_oauthPlcy');
+    const a = 'Customer_Data_Platform_Sync_Integration';
+    const b = 'Customer_Data_Platform_Sink_Integration';
+    for (const suffix of ['_oauth', '_glbloauth', '_oauthPlcy', '_plcy']) {
+      const name = ecaMemberName(a, suffix);
+      expect(name.length, name).to.be.at.most(40);
+      expect(name).to.match(/^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$/);
+      expect(name.endsWith(suffix)).to.equal(true);
+      expect(ecaMemberName(b, suffix)).to.not.equal(name);
+    }
   });
 });
