@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { newUserFields } from '../helpers/fixtures.js';
 import { buildSchema, unpublishedFields } from './schema.js';
 import { metadataTypes, registryTypes, toolingFields } from './vocabulary.js';
 import { DEFAULT_FIXTURE, startEmulator, type Emulator, type Fixture } from './index.js';
@@ -150,17 +151,7 @@ describe('emulator fidelity to the published vocabulary', () => {
     });
     after(async () => emu.close());
 
-    const user = (username: string): Json => ({
-      Username: username,
-      LastName: 'Integration',
-      Email: 'owner@example.com',
-      Alias: 'integ',
-      TimeZoneSidKey: 'America/Los_Angeles',
-      LocaleSidKey: 'en_US',
-      EmailEncodingKey: 'UTF-8',
-      LanguageLocaleKey: 'en_US',
-      ProfileId: integrationProfile,
-    });
+    const user = (username: string): Json => newUserFields(username, integrationProfile);
 
     const composite = async (subs: Array<{ method: string; url: string; referenceId: string; body?: Json }>): Promise<Array<{ httpStatusCode: number; body: unknown }>> => {
       const r = await call('POST', `${V}/composite`, { allOrNone: true, compositeRequest: subs });
