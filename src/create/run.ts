@@ -206,11 +206,12 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   };
   // One batch of describes: the objects and fields asked for, and PermissionSet for the system permission names.
   const described = await describeObjects(transport, ['PermissionSet', ...objectsOf(first.spec)]).catch(apiDisabled);
-  const catalogue = {
-    objects: described,
-    systemPermissions: (described.PermissionSet?.fields ?? []).filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length)),
-  };
+  // The permission names this org has: only those are selected in the snapshot (editions differ).
+  const orgPermissions = described.PermissionSet?.fields.filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length));
+  const catalogue = { objects: described, systemPermissions: orgPermissions ?? [] };
   const checked = validateAgainstOrg(first.spec, catalogue);
+  const notPermissionable = checked.permissionSet.fields.filter((f) => described[f.field.split('.')[0]]?.notPermissionable?.includes(f.field.split('.')[1]));
+  if (notPermissionable.length) throw messages.createError('error.FieldNotPermissionable', [notPermissionable.map((f) => f.field).join(', ')]);
   const snap = await readSnapshot(
     transport,
     {
@@ -219,9 +220,16 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
       permissionSetName: checked.permissionSet.name,
       runningUsername: adminUsername,
       extraPermissions: checked.permissionSet.systemPermissions,
+      systemPermissions: orgPermissions,
     },
     { appKind: checked.app.kind }
   ).catch(apiDisabled);
+  // A query the org refused is not "nothing there": planning on it would write what exists already. Stop before any
+  // write. Ignored: the login history (create does not use it) and External Client Apps when creating a Connected App.
+  const refused = (snap.readFailures ?? []).filter((f) => f.query !== 'logins' && !(f.query === 'ecas' && checked.app.kind === 'connected-app'));
+  if (refused.length) {
+    throw messages.createError('error.SnapshotReadFailed', [refused.map((f) => `${f.object} (${f.query}): ${f.errorCode}: ${f.message}`).join('\n')]);
+  }
 
   progress?.stage('validate');
   const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
@@ -259,7 +267,7 @@ const baseResult = (p: Prepared, dryRun: boolean): CreateResult => ({
 });
 
 /** State the apply hooks share: what was generated, read back and proved during the run (written by the hooks). */
-type RunState = { certificatePem?: string; privateKeyPem?: string; consumerKey?: string; consumerSecretFile?: string; verified: boolean };
+type RunState = { certificatePem?: string; privateKeyPem?: string; consumerKey?: string; consumerSecretFile?: string; verified: boolean; appId?: string };
 
 /** The non-record steps of create: key files, the app, the live check. */
 /* eslint-disable no-param-reassign -- the hooks fill in the run's shared state */
@@ -273,19 +281,20 @@ const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHo
       state.privateKeyPem = pair.privateKeyPem;
       state.certificatePem = cert;
     },
-    deployApp: async (op, permissionSetId): Promise<void> => {
+    deployApp: async (op): Promise<void> => {
       const write = {
         app: op.app,
         certificatePem: op.flow === 'jwt' ? state.certificatePem : undefined,
         clientCredentials: op.flow === 'client-credentials',
-        permissionSetIds: [permissionSetId],
+        // By API name: what real orgs accept and return for both app kinds (eca-deploy.md §5).
+        permissionSetNames: [spec.permissionSet.name],
         runAsUsername: op.runAsUsername,
       };
-      if (op.app.kind === 'external-client-app') await deployEca(transport, write);
-      else await upsertConnectedApp(transport, write, [spec.permissionSet.name]);
+      if (op.app.kind === 'external-client-app') state.appId = (await deployEca(transport, write)).appId;
+      else await upsertConnectedApp(transport, write);
     },
     verify: async (): Promise<void> => {
-      const creds = await readConsumerCredentials(transport, spec.app, { secret: spec.flow === 'client-credentials' });
+      const creds = await readConsumerCredentials(transport, { ...spec.app, id: state.appId ?? p.snap.app?.id }, { secret: spec.flow === 'client-credentials' });
       state.consumerKey = creds.consumerKey;
       if (creds.consumerSecret) {
         await mkdir(outputDir, { recursive: true, mode: 0o700 });
@@ -359,7 +368,9 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
 
   opts.progress?.stage('report');
   const consumerKey =
-    state.consumerKey ?? snap.app?.consumerKey ?? (outcome.failed ? undefined : (await readConsumerCredentials(transport, spec.app, { secret: false })).consumerKey);
+    state.consumerKey ??
+    snap.app?.consumerKey ??
+    (outcome.failed ? undefined : (await readConsumerCredentials(transport, { ...spec.app, id: state.appId ?? snap.app?.id }, { secret: false })).consumerKey);
   const result: CreateResult = {
     ...baseResult(p, false),
     userId: outcome.ids.user ?? snap.user?.id,

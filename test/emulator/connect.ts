@@ -18,10 +18,14 @@ const requireVersion = (version: string, min: number): void => {
   if (Number(version) < min) throw notFound();
 };
 
-/** App identifier: the ExternalClientApplication Id (15 or 18 characters) or its developer name. */
+/**
+ * App identifier: the ExternalClientApplication Id (15 or 18 characters). The resources are "OAuth Credentials by
+ * App ID" / "by Consumer ID" (Connect REST API Developer Guide); nothing documents a developer name there, so a
+ * name is an unknown resource: NOT_FOUND, as for any other (eca-deploy.md §4).
+ */
 const findEca = (store: OrgStore, identifier: string): EmuApp => {
   const id = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(identifier) ? store.normalizeId(identifier) : undefined;
-  const app = appViews(store).find((a) => a.kind === 'ExternalClientApplication' && (a.id === id || a.fullName === identifier));
+  const app = id ? appViews(store).find((a) => a.kind === 'ExternalClientApplication' && a.id === id) : undefined;
   if (!app) throw notFound();
   return app;
 };
