@@ -42,7 +42,8 @@ export const appExists: Check = defineCheck({
   group: 'app',
   run: (snapshot, ctx, report): Outcome => {
     const { app } = snapshot;
-    if (app) return report.pass([appKind(app), app.name, app.id]);
+    // Found by API name; people know it by its label (ConnectedApplication.Name is the label).
+    if (app) return report.pass([appKind(app), app.name, app.id, app.label]);
     if (ctx.appName) return report.fail([ctx.appName, list(nearMatches(ctx.appName, snapshot.otherAppNames))]);
     return report.fail([snapshot.user?.username ?? ctx.username ?? say('none'), list(snapshot.otherAppNames)], {
       variant: 'fail.unnamed',
@@ -217,6 +218,7 @@ export const appIpRelaxation: Check = defineCheck({
 export const appPermissionSetAssociated: Check = defineCheck({
   id: 'app-permission-set-associated',
   group: 'app',
+  reads: ['app', 'user', 'permissions'],
   fix: repairs('permission-sets'),
   run: needsAppAndUser((app, user, snapshot, ctx, report) => {
     if (ctx.flow === 'client-credentials' && app.permittedUsers === 'AllSelfAuthorized') {
@@ -254,6 +256,7 @@ export const appPropagation: Check = defineCheck({
 export const appClientCredentialsUser: Check = defineCheck({
   id: 'app-client-credentials-user',
   group: 'app',
+  reads: ['app', 'user', 'permissions'],
   run: needsApp((app, snapshot, ctx, report) => {
     if (ctx.flow !== 'client-credentials') return report.skip('not-client-credentials');
     const runAs = app.runAsUsername;

@@ -5,7 +5,7 @@
  *   <id>.fix (or <id>.fix.<variant>)                         the Setup path of the fix
  *   skip.<reason>                                             shared skip reasons
  */
-import type { AppConfig, OrgSnapshot, UserInfo } from '../org/index.js';
+import type { AppConfig, OrgSnapshot, ReadAspect, UserInfo } from '../org/index.js';
 import type { Check, CheckContext, CheckGroup, CheckResult, Fix, Repair } from './types.js';
 import { say, type Tokens } from './messages.js';
 
@@ -39,8 +39,16 @@ export type CheckSpec = {
   id: string;
   group: CheckGroup;
   fix?: FixDefaults;
+  /**
+   * The parts of the snapshot the check reads (default by group: app checks the app, user checks the user). When a
+   * query feeding one of them failed, the check skips naming the query and Salesforce's error instead of reading
+   * the gap as "not there".
+   */
+  reads?: ReadAspect[];
   run(snapshot: OrgSnapshot, ctx: CheckContext, report: Reporter): Outcome;
 };
+
+const DEFAULT_READS: Record<CheckGroup, ReadAspect[]> = { org: [], app: ['app'], user: ['user'], live: [] };
 
 const buildFix = (id: string, snapshot: OrgSnapshot, defaults: FixDefaults, options: ProblemOptions): Fix => {
   const setup = say(`${id}.${options.fix ?? 'fix'}`, options.fixTokens ?? []);
@@ -76,12 +84,19 @@ export const runCheck = (check: Check, snapshot: OrgSnapshot, ctx: CheckContext)
   ...check.run(snapshot, ctx),
 });
 
-export const defineCheck = (spec: CheckSpec): Check => ({
-  id: spec.id,
-  group: spec.group,
-  run: (snapshot: OrgSnapshot, ctx: CheckContext): Outcome =>
-    spec.run(snapshot, ctx, reporterFor(spec.id, snapshot, spec.fix ?? {})),
-});
+export const defineCheck = (spec: CheckSpec): Check => {
+  const reads = spec.reads ?? DEFAULT_READS[spec.group];
+  return {
+    id: spec.id,
+    group: spec.group,
+    run: (snapshot: OrgSnapshot, ctx: CheckContext): Outcome => {
+      const report = reporterFor(spec.id, snapshot, spec.fix ?? {});
+      const failed = snapshot.readFailures?.find((f) => f.affects.some((a) => reads.includes(a)));
+      if (failed) return report.skip('read-failed', [failed.object, failed.query, `${failed.errorCode}: ${failed.message}`]);
+      return spec.run(snapshot, ctx, report);
+    },
+  };
+};
 
 /** `sf integration doctor --fix` for this app and user: the fixes the plugin applies itself. */
 export const doctorFixCommand = (snapshot: OrgSnapshot): string =>

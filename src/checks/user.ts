@@ -59,6 +59,7 @@ export const userLicense: Check = defineCheck({
 export const userApiOnly: Check = defineCheck({
   id: 'user-api-only',
   group: 'user',
+  reads: ['user', 'permissions'],
   run: needsUser((user, snapshot, ctx, report) => {
     const sources = sourcesGranting(snapshot, user, ctx.now, 'ApiUserOnly');
     if (sources.length > 0) return report.pass([user.username, sourceNames(sources)]);
@@ -79,6 +80,7 @@ const integrationAssignments = (snapshot: OrgSnapshot, user: UserInfo): ReturnTy
 export const userPermissionSetAssigned: Check = defineCheck({
   id: 'user-permission-set-assigned',
   group: 'user',
+  reads: ['user', 'permissions'],
   fix: { command: doctorFixCommand, repair: { part: 'assignments' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const assignments = integrationAssignments(snapshot, user);
@@ -100,6 +102,7 @@ export const userPermissionSetAssigned: Check = defineCheck({
 export const userPermissionSetLicense: Check = defineCheck({
   id: 'user-permission-set-license',
   group: 'user',
+  reads: ['user', 'permissions'],
   fix: { command: doctorFixCommand, repair: { part: 'permission-set-license' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const needing = assignedSets(snapshot, user).filter(({ set }) =>
@@ -117,6 +120,7 @@ export const userPermissionSetLicense: Check = defineCheck({
 export const userApiEnabled: Check = defineCheck({
   id: 'user-api-enabled',
   group: 'user',
+  reads: ['user', 'permissions'],
   run: needsUser((user, snapshot, ctx, report) => {
     const sources = sourcesGranting(snapshot, user, ctx.now, 'ApiEnabled');
     if (sources.length > 0) return report.pass([user.username, sourceNames(sources)]);
@@ -144,6 +148,7 @@ const dangerousGrants = (source: PermissionSource): Grant[] => {
 export const userLeastPrivilege: Check = defineCheck({
   id: 'user-least-privilege',
   group: 'user',
+  reads: ['user', 'permissions'],
   run: needsUser((user, snapshot, ctx, report) => {
     const sources = permissionSources(snapshot, user, ctx.now);
     const found = sources.flatMap(dangerousGrants).sort((a, b) => a.tier - b.tier);
@@ -202,6 +207,7 @@ const heldItems = (sources: PermissionSource[]): Map<string, string[]> => {
 export const userSpecDrift: Check = defineCheck({
   id: 'user-spec-drift',
   group: 'user',
+  reads: ['user', 'permissions'],
   fix: { command: () => 'sf integration create --spec FILE' },
   run: needsUser((user, snapshot, ctx, report) => {
     if (!ctx.desired) return report.skip('no-spec');

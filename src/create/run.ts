@@ -156,11 +156,12 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   };
   // One batch of describes: the objects and fields asked for, and PermissionSet for the system permission names.
   const described = await describeObjects(transport, ['PermissionSet', ...objectsOf(first.spec)]).catch(apiDisabled);
-  const catalogue = {
-    objects: described,
-    systemPermissions: (described.PermissionSet?.fields ?? []).filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length)),
-  };
+  // The permission names this org has: only those are selected in the snapshot (editions differ).
+  const orgPermissions = described.PermissionSet?.fields.filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length));
+  const catalogue = { objects: described, systemPermissions: orgPermissions ?? [] };
   const checked = validateAgainstOrg(first.spec, catalogue);
+  const notPermissionable = checked.permissionSet.fields.filter((f) => described[f.field.split('.')[0]]?.notPermissionable?.includes(f.field.split('.')[1]));
+  if (notPermissionable.length) throw messages.createError('error.FieldNotPermissionable', [notPermissionable.map((f) => f.field).join(', ')]);
   const snap = await readSnapshot(
     transport,
     {
@@ -169,9 +170,16 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
       permissionSetName: checked.permissionSet.name,
       runningUsername: adminUsername,
       extraPermissions: checked.permissionSet.systemPermissions,
+      systemPermissions: orgPermissions,
     },
     { appKind: checked.app.kind }
   ).catch(apiDisabled);
+  // A query the org refused is not "nothing there": planning on it would write what exists already. Stop before any
+  // write. Ignored: the login history (create does not use it) and External Client Apps when creating a Connected App.
+  const refused = (snap.readFailures ?? []).filter((f) => f.query !== 'logins' && !(f.query === 'ecas' && checked.app.kind === 'connected-app'));
+  if (refused.length) {
+    throw messages.createError('error.SnapshotReadFailed', [refused.map((f) => `${f.object} (${f.query}): ${f.errorCode}: ${f.message}`).join('\n')]);
+  }
 
   progress?.stage('validate');
   const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
@@ -220,7 +228,7 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
   }
 
   const outcome = await applyPlan(plan, transport, {
-    values: { user: snap.user?.id, permissionSet: snap.targetPermissionSetId, privateKey: local.privateKeyPem, consumerKey: snap.app?.consumerKey },
+    values: { user: snap.user?.id, permissionSet: snap.targetPermissionSetId, privateKey: local.privateKeyPem, consumerKey: snap.app?.consumerKey, appId: snap.app?.id },
     onStepStart: (name) => opts.progress?.stage(name),
     retryIntervalMs: opts.retryIntervalMs,
   });

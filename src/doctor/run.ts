@@ -115,12 +115,15 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
       subdomain: snap.org.subdomain,
       targetOrg,
     },
-    app: snap.app ? { id: snap.app.id, name: snap.app.name, kind: snap.app.kind } : undefined,
+    app: snap.app ? { id: snap.app.id, name: snap.app.name, kind: snap.app.kind, label: snap.app.label } : undefined,
     user: snap.user ? { id: snap.user.id, username: snap.user.username } : undefined,
     flow,
     checks,
     summary: summarize(checks),
     explanation: opts.error ? explainError(opts.error, checks) : undefined,
+    ...(snap.readFailures?.length
+      ? { readFailures: snap.readFailures.map(({ affects, ...f }) => ({ ...f, skippedChecks: affects.length > 0 })) }
+      : {}),
   };
   return { report, snap, transport };
 };

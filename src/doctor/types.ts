@@ -11,13 +11,19 @@ export type DoctorSummary = Record<CheckStatus, number> & { total: number };
 
 export type OrgReport = {
   org: { id: string; name: string; instanceUrl: string; isSandbox: boolean; loginUrl: string; audience: string; subdomain?: string; targetOrg: string };
-  app?: { id: string; name: string; kind: AppKind };
+  /** The app by its API name, and the label Setup shows people. */
+  app?: { id: string; name: string; kind: AppKind; label?: string };
   user?: { id: string; username: string };
   flow: Flow;
   checks: CheckResult[];
   summary: DoctorSummary;
   /** With --error: the ranked causes, confirmed against this org's checks. */
   explanation?: Explanation;
+  /**
+   * Queries the org refused, with Salesforce's error: the checks that need what they read skip. A refused read that
+   * leaves checks unable to run fails the run (exit code 1), as a failed check does.
+   */
+  readFailures?: Array<{ query: string; object: string; errorCode: string; message: string; skippedChecks: boolean }>;
   /** Fixes applied with --fix (each step with its status and changes), then the checks were run again. */
   fixes?: RenderedStep[];
   /** With --fix --dry-run: what --fix would change, and nothing was written. */

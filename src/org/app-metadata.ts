@@ -10,13 +10,34 @@ import type { AppConfig, PermittedUsers } from './types.js';
 
 export const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 
+/**
+ * ECA component names are at most 40 characters: documented for the OAuth policies' DeveloperName
+ * (ExtlClntAppPlcyCnfg); the other components are held to the same length (published-vocabulary.md). A part's name is
+ * the app name plus a suffix; when that is too long, the app name is cut and a short hash of the whole name keeps
+ * two long apps apart. Short names are unchanged.
+ */
+export const ECA_COMPONENT_NAME_MAX = 40;
+
+const hash4 = (text: string): string => {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(36).padStart(4, '0').slice(-4);
+};
+
+export const ecaMemberName = (app: string, suffix: string): string => {
+  const plain = `${app}${suffix}`;
+  if (plain.length <= ECA_COMPONENT_NAME_MAX) return plain;
+  const stem = app.slice(0, ECA_COMPONENT_NAME_MAX - suffix.length - 5).replace(/_+$/, '');
+  return `${stem}_${hash4(app)}${suffix}`;
+};
+
 /** The External Client App family: type, folder and suffix in a deploy/retrieve zip, and the component name. */
 export const ECA_PARTS = [
   { type: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', member: (n: string): string => n },
-  { type: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', member: (n: string): string => `${n}_oauth` },
-  { type: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', member: (n: string): string => `${n}_glbloauth` },
-  { type: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', member: (n: string): string => `${n}_oauthPlcy` },
-  { type: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', member: (n: string): string => `${n}_plcy` },
+  { type: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', member: (n: string): string => ecaMemberName(n, '_oauth') },
+  { type: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', member: (n: string): string => ecaMemberName(n, '_glbloauth') },
+  { type: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', member: (n: string): string => ecaMemberName(n, '_oauthPlcy') },
+  { type: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', member: (n: string): string => ecaMemberName(n, '_plcy') },
 ] as const;
 
 export type EcaPartType = (typeof ECA_PARTS)[number]['type'];
@@ -98,8 +119,32 @@ const csv = (v: unknown): string[] =>
 
 export type AppRecordFacts = { id: string; createdDate?: string; lastModifiedDate?: string };
 
+const PERMISSION_SET_ID = /^0PS[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
+
+/**
+ * commaSeparatedPermissionSet entries as permission set Ids: the type page says "Permission set IDs", Salesforce's
+ * sample and metadata retrieved from real orgs use API names (eca-deploy.md §5). Ids are kept, names resolved by the
+ * caller; a name it cannot resolve is left out (the org's SetupEntityAccess rows are the truth).
+ */
+export const permissionSetIdsOf = (value: unknown, idByName?: (name: string) => string | undefined): string[] =>
+  csv(value)
+    .map((entry) => (PERMISSION_SET_ID.test(entry) ? entry : idByName?.(entry)))
+    .filter((id): id is string => Boolean(id));
+
+/** The form an org answered commaSeparatedPermissionSet in: Ids when every entry is one, else API names. */
+export const permissionSetReferenceForm = (value: unknown): 'ids' | 'names' | undefined => {
+  const entries = csv(value);
+  if (!entries.length) return undefined;
+  return entries.every((e) => PERMISSION_SET_ID.test(e)) ? 'ids' : 'names';
+};
+
 /** An External Client App's components (from a retrieve) as an AppConfig. */
-export const ecaToAppConfig = (name: string, parts: EcaComponents, facts: AppRecordFacts): AppConfig => {
+export const ecaToAppConfig = (
+  name: string,
+  parts: EcaComponents,
+  facts: AppRecordFacts,
+  resolve: { permissionSetIdByName?: (n: string) => string | undefined } = {}
+): AppConfig => {
   const header = parts.ExternalClientApplication ?? {};
   const settings = parts.ExtlClntAppOauthSettings;
   const global = parts.ExtlClntAppGlobalOauthSettings;
@@ -122,7 +167,7 @@ export const ecaToAppConfig = (name: string, parts: EcaComponents, facts: AppRec
     pkceRequired: global?.isPkceRequired === undefined ? true : bool(global.isPkceRequired),
     namedUserJwt: bool(global?.isNamedUserJwtEnabled),
     permittedUsers: (str(pol?.permittedUsersPolicyType) as PermittedUsers | undefined) ?? 'AllSelfAuthorized',
-    permissionSetIds: csv(pol?.commaSeparatedPermissionSet),
+    permissionSetIds: permissionSetIdsOf(pol?.commaSeparatedPermissionSet, resolve.permissionSetIdByName),
     profileIds: csv(pol?.commaSeparatedProfile),
     refreshTokenPolicy: ecaRefreshPolicy(pol),
     ipRelaxation: parseEcaIpRelaxation(pol?.ipRelaxationPolicyType),

@@ -26,14 +26,21 @@ export type AppChange<Id = string> =
     }
   | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch };
 
-export const writeApp = async (transport: Transport, change: AppChange): Promise<void> => {
-  if (change.kind === 'patch-app') return patchApp(transport, change.app, change.patch);
+/** Writes the app; an External Client App's deploy answers its Id (the credentials resource is read by Id). */
+export const writeApp = async (transport: Transport, change: AppChange): Promise<{ appId?: string }> => {
+  if (change.kind === 'patch-app') {
+    await patchApp(transport, change.app, change.patch);
+    return {};
+  }
   const write = {
     app: change.app,
     certificatePem: change.flow === 'jwt' ? change.certificate : undefined,
     clientCredentials: change.flow === 'client-credentials',
-    permissionSetIds: [change.permissionSet],
+    // By API name: what real orgs accept and return for both app kinds (eca-deploy.md §5).
+    permissionSetNames: [change.permissionSetName],
     runAsUsername: change.runAsUsername,
   };
-  return change.app.kind === 'external-client-app' ? deployEca(transport, write) : upsertConnectedApp(transport, write, [change.permissionSetName]);
+  if (change.app.kind === 'external-client-app') return deployEca(transport, write);
+  await upsertConnectedApp(transport, write);
+  return {};
 };

@@ -6,7 +6,7 @@
 import JSZip from 'jszip';
 import { ecaIpRelaxation, ecaRefreshFields, formatRefreshPolicy } from '../salesforce/policies.js';
 import type { AppSettings } from './types.js';
-import { ECA_PARTS, componentXml, packageXml, type Component } from './app-metadata.js';
+import { ECA_PARTS, componentXml, packageXml, permissionSetReferenceForm, type Component } from './app-metadata.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
 import { ApiCallError, type Transport } from './transport.js';
 
@@ -18,8 +18,12 @@ export type AppWrite = {
   clientCredentials: boolean;
   /** Profiles selected on the app besides the permission sets (Ids). */
   profileIds?: string[];
-  /** Permission sets selected on the app (Ids; a Connected App names them, see upsertConnectedApp). */
-  permissionSetIds: string[];
+  /**
+   * Permission sets selected on the app, by API name: Connected Apps name them (permissionSetName); External Client
+   * Apps take names or Ids in commaSeparatedPermissionSet, and names are what Salesforce's sample and metadata
+   * retrieved from real orgs use (eca-deploy.md §5), so the written file reads the same in every org.
+   */
+  permissionSetNames: string[];
   runAsUsername?: string;
 };
 
@@ -63,7 +67,7 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
       member: policies.member(app.name),
       component: {
         ...(cc && w.runAsUsername ? { clientCredentialsFlowUser: w.runAsUsername } : {}),
-        commaSeparatedPermissionSet: w.permissionSetIds.join(','),
+        commaSeparatedPermissionSet: w.permissionSetNames.join(','),
         ...(w.profileIds?.length ? { commaSeparatedProfile: w.profileIds.join(',') } : {}),
         externalClientApplication: app.name,
         ipRelaxationPolicyType: ecaIpRelaxation(app.ipRelaxation),
@@ -95,14 +99,24 @@ export const ecaDeployZip = async (comps: EcaComponent[], apiVersion: string): P
 };
 
 type DeployFailure = { componentType?: string; fullName?: string; problem?: string; problemType?: string };
+type DeploySuccess = { componentType?: string; fullName?: string; id?: string };
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Deploys the whole External Client App (create's desired state). */
-export const deployEca = (transport: Transport, w: AppWrite): Promise<void> => deployComponents(transport, ecaComponents(w));
+/**
+ * Deploys the whole External Client App (create's desired state). Answers the app's ExternalClientApplication Id
+ * when the deploy result names it (DeployMessage.id of the ExternalClientApplication component), so the
+ * credentials can be read by app Id without another query.
+ */
+export const deployEca = async (transport: Transport, w: AppWrite): Promise<{ appId?: string }> => {
+  const successes = await deployComponents(transport, ecaComponents(w));
+  const header = successes.find((c) => c.componentType === 'ExternalClientApplication' && c.fullName === w.app.name);
+  const id = typeof header?.id === 'string' && /^0xI[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/.test(header.id) ? header.id : undefined;
+  return { appId: id };
+};
 
 /** Deploys components and waits for the result; component failures become one ApiCallError. */
-const deployComponents = async (transport: Transport, comps: EcaComponent[]): Promise<void> => {
+const deployComponents = async (transport: Transport, comps: EcaComponent[]): Promise<DeploySuccess[]> => {
   const zip = await ecaDeployZip(comps, transport.apiVersion);
   // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
   const started = await transport.metadataCall(async (metadata) => (await metadata.deploy(zip, { rollbackOnError: true, singlePackage: true })) as unknown as { id: string });
@@ -110,8 +124,8 @@ const deployComponents = async (transport: Transport, comps: EcaComponent[]): Pr
     // eslint-disable-next-line no-await-in-loop
     const result = await transport.metadataCall((metadata) => metadata.checkDeployStatus(started.id, true));
     if (String(result.done) === 'true') {
-      if (String(result.success) === 'true') return;
-      const details = (result.details ?? {}) as { componentFailures?: DeployFailure | DeployFailure[] };
+      const details = (result.details ?? {}) as { componentFailures?: DeployFailure | DeployFailure[]; componentSuccesses?: DeploySuccess | DeploySuccess[] };
+      if (String(result.success) === 'true') return asArray(details.componentSuccesses);
       const failures = asArray(details.componentFailures);
       const text = failures.map((f) => `${f.componentType ?? ''} ${f.fullName ?? ''}: ${f.problem ?? ''}`.trim()).join('\n');
       throw new ApiCallError('DEPLOY_FAILED', text || `Deploy ${started.id} failed: ${String(result.status)}`);
@@ -148,7 +162,7 @@ export const connectedAppComponent = (w: AppWrite, permissionSetNames: string[])
 };
 
 /** Creates or updates a Connected App through upsertMetadata. */
-export const upsertConnectedApp = (transport: Transport, w: AppWrite, permissionSetNames: string[]): Promise<void> =>
+export const upsertConnectedApp = (transport: Transport, w: AppWrite, permissionSetNames: string[] = w.permissionSetNames): Promise<void> =>
   upsertConnectedAppComponent(transport, connectedAppComponent(w, permissionSetNames));
 
 /** upsertMetadata of one ConnectedApp; a failed save result becomes an ApiCallError. */
@@ -219,12 +233,17 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     ...(patch.namedUserJwtOff ? { isNamedUserJwtEnabled: false } : {}),
   }));
   edit('ExtlClntAppOauthConfigurablePolicies', (c) => {
-    const ids = [...new Set([...csvOf(c.commaSeparatedPermissionSet), ...Object.keys(patch.addPermissionSets ?? {})])];
+    // Added sets are written in the form the org answered (Ids or API names); API names when it held none.
+    const form = permissionSetReferenceForm(c.commaSeparatedPermissionSet) ?? 'names';
+    const added = Object.entries(patch.addPermissionSets ?? {}).map(([id, name]) => (form === 'ids' ? id : name));
+    const entries = csvOf(c.commaSeparatedPermissionSet);
+    const lower = new Set(entries.map((e) => e.toLowerCase()));
+    const refs = [...entries, ...added.filter((a) => !lower.has(a.toLowerCase()))];
     return {
       ...(patch.adminApproved ? { permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } : {}),
       ...(patch.refreshValidUntilRevoked ? { refreshTokenPolicyType: 'Infinite', refreshTokenValidityPeriod: undefined, refreshTokenValidityUnit: undefined } : {}),
       ...(patch.relaxIp ? { ipRelaxationPolicyType: 'Bypass' } : {}),
-      ...(ids.length ? { commaSeparatedPermissionSet: ids.join(',') } : {}),
+      ...(refs.length ? { commaSeparatedPermissionSet: refs.join(',') } : {}),
     };
   });
   if (changed.length) await deployComponents(transport, changed);

@@ -4,9 +4,10 @@
  */
 import type { Transport } from './transport.js';
 
-export type ObjectCatalogue = Record<string, { fields: string[] }>;
+export type ObjectCatalogue = Record<string, { fields: string[]; notPermissionable?: string[] }>;
 
-type DescribeResult = { name: string; fields: Array<{ name: string }> };
+/** `permissionable`: whether FieldPermissions can be given on the field (Object Reference, FieldPermissions). */
+type DescribeResult = { name: string; fields: Array<{ name: string; permissionable?: boolean }> };
 
 export const describeObjects = async (transport: Transport, objects: string[]): Promise<ObjectCatalogue> => {
   const unique = [...new Set(objects)];
@@ -21,7 +22,7 @@ export const describeObjects = async (transport: Transport, objects: string[]): 
     response.results.forEach((r) => {
       if (r.statusCode >= 400) return;
       const d = r.result as DescribeResult;
-      out[d.name] = { fields: d.fields.map((f) => f.name) };
+      out[d.name] = { fields: d.fields.map((f) => f.name), notPermissionable: d.fields.filter((f) => f.permissionable === false).map((f) => f.name) };
     });
   }
   return out;

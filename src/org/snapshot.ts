@@ -1,7 +1,9 @@
 /*
- * One read of everything checks and the planner need: a composite batch of SOQL queries (one round trip,
- * two when the user must be found through the app), then one metadata read of the app. Missing things are
- * left undefined for the checks to report; only an unreachable org throws.
+ * One read of everything checks and the planner need: a composite batch of SOQL queries (with the PermissionSet
+ * describe when the caller has not read it: only the Permissions* fields this org has are selected), then one
+ * metadata read of the app, then at most one more batch (the app's user, the permission fields). A query that
+ * fails is recorded with Salesforce's error (OrgSnapshot.readFailures), never read as "no rows"; only an
+ * unreachable org throws.
  */
 import JSZip from 'jszip';
 import { API_INTEGRATION_PSL, INTEGRATION_LICENSE, INTEGRATION_PROFILE } from '../salesforce/licenses.js';
@@ -14,8 +16,20 @@ import {
   type AppRecordFacts,
   type Component,
 } from './app-metadata.js';
-import { ApiCallError, soqlString, type Transport } from './transport.js';
-import type { AppConfig, AppKind, LicenseInfo, ObjectAccess, OrgInfo, OrgSnapshot, PermissionSetInfo, SystemPermissions, UserInfo } from './types.js';
+import { ApiCallError, soqlString, type SObjectDescribe, type Transport } from './transport.js';
+import type {
+  AppConfig,
+  AppKind,
+  LicenseInfo,
+  ObjectAccess,
+  OrgInfo,
+  OrgSnapshot,
+  PermissionSetInfo,
+  ReadAspect,
+  ReadFailure,
+  SystemPermissions,
+  UserInfo,
+} from './types.js';
 
 /**
  * System permissions the plugin reads on profiles and permission sets: API access and every permission on the
@@ -24,6 +38,11 @@ import type { AppConfig, AppKind, LicenseInfo, ObjectAccess, OrgInfo, OrgSnapsho
 export const READ_PERMISSIONS: readonly string[] = [...new Set([...INTEGRATION_BASELINE, ...PERMISSION_TIERS.flat()])];
 
 export type SnapshotTarget = {
+  /**
+   * The system permission names the org's PermissionSet describe has (without `Permissions`), when the caller read
+   * the describe already (create). Without it the snapshot reads the describe in its first batch.
+   */
+  systemPermissions?: string[];
   appName?: string;
   username?: string;
   /** create: the permission set it manages, read with its object and field permissions. */
@@ -56,7 +75,17 @@ export const orgLoginFacts = (instanceUrl: string, isSandbox: boolean): Pick<Org
   return m ? { loginUrl: new URL(instanceUrl).origin, audience, subdomain: m[1] } : { loginUrl: audience, audience };
 };
 
-const permissionFields = READ_PERMISSIONS.map((p) => `Permissions${p}`).join(', ');
+/** Permissions* fields to select: the ones the product reads (and create asked for) that this org has. */
+const permissionFieldsFor = (known: readonly string[], extra: readonly string[] = []): string[] => {
+  const has = new Set(known.map((p) => p.toLowerCase()));
+  return [...new Set([...READ_PERMISSIONS, ...extra])].filter((p) => has.has(p.toLowerCase())).map((p) => `Permissions${p}`);
+};
+
+/** `, PermissionsA, PermissionsB` for a SELECT list (nothing when no field is known yet). */
+const withFields = (fields: readonly string[] | undefined): string => (fields?.length ? `, ${fields.join(', ')}` : '');
+
+/** The permission-set columns every read selects; Permissions* fields come on top when known. */
+const PS_COLUMNS = 'Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId';
 
 /** Every Permissions<Name> field the row carries (the read list, plus what create asked for). */
 const systemPermissions = (row: Row): SystemPermissions =>
@@ -79,25 +108,24 @@ const permissionSetInfo = (row: Row): PermissionSetInfo => ({
   fields: [],
 });
 
+/** Rows of a query; a failed one reads as none here, and is recorded in OrgSnapshot.readFailures (readSnapshot). */
 const rowsOr = (v: Row[] | ApiCallError): Row[] => (v instanceof ApiCallError ? [] : v);
 
 /** The queries of the batched read. Semi-joins keep it to rows that matter; SOQL allows one level. */
-const snapshotQueries = (t: SnapshotTarget): Record<string, string> => {
+const snapshotQueries = (t: SnapshotTarget, fields: readonly string[] | undefined): Record<string, string> => {
   const q: Record<string, string> = {
     org: 'SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate, InstanceName FROM Organization',
     license: `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE)}`,
     psl: `SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(API_INTEGRATION_PSL)}`,
     profile: `SELECT Id, Name FROM Profile WHERE Name = ${soqlString(INTEGRATION_PROFILE)}`,
     ecas: 'SELECT Id, DeveloperName, MasterLabel, CreatedDate, LastModifiedDate FROM ExternalClientApplication',
-    connectedApps: 'SELECT Id, Name, CreatedDate, LastModifiedDate FROM ConnectedApplication',
     appAccess:
-      "SELECT Id, ParentId, SetupEntityId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication')",
-    appPermissionSets: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Id IN (SELECT ParentId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication'))`,
+      "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication')",
+    appPermissionSets: `SELECT ${PS_COLUMNS}${withFields(fields)} FROM PermissionSet WHERE Id IN (SELECT ParentId FROM SetupEntityAccess WHERE SetupEntityType IN ('ConnectedApplication', 'ExternalClientApplication'))`,
   };
   if (t.permissionSetName) {
     const n = soqlString(t.permissionSetName);
-    const extra = (t.extraPermissions ?? []).filter((p) => !READ_PERMISSIONS.includes(p)).map((p) => `, Permissions${p}`).join('');
-    q.targetPermissionSet = `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields}${extra} FROM PermissionSet WHERE Name = ${n} AND IsOwnedByProfile = false`;
+    q.targetPermissionSet = `SELECT ${PS_COLUMNS}${withFields(fields)} FROM PermissionSet WHERE Name = ${n} AND IsOwnedByProfile = false`;
     q.targetObjectPerms = `SELECT Id, ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE Parent.Name = ${n}`;
     q.targetFieldPerms = `SELECT Id, ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE Parent.Name = ${n}`;
   }
@@ -112,15 +140,15 @@ const snapshotQueries = (t: SnapshotTarget): Record<string, string> => {
   return q;
 };
 
-const userQueries = (username: string): Record<string, string> => {
+const userQueries = (username: string, fields: readonly string[] | undefined): Record<string, string> => {
   const u = soqlString(username);
   const assigned = `SELECT PermissionSetId FROM PermissionSetAssignment WHERE Assignee.Username = ${u}`;
   return {
     user: `SELECT Id, Username, Name, Email, IsActive, ProfileId, Profile.Name, Profile.UserLicense.Name, TimeZoneSidKey, LocaleSidKey, LanguageLocaleKey, EmailEncodingKey, LastLoginDate FROM User WHERE Username = ${u}`,
     assignments: `SELECT Id, PermissionSetId, ExpirationDate FROM PermissionSetAssignment WHERE Assignee.Username = ${u}`,
     pslAssignments: `SELECT Id, PermissionSetLicense.DeveloperName FROM PermissionSetLicenseAssign WHERE Assignee.Username = ${u}`,
-    userPermissionSets: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE Id IN (${assigned})`,
-    profilePermissionSet: `SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, Profile.Name, LicenseId, ${permissionFields} FROM PermissionSet WHERE IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = ${u})`,
+    userPermissionSets: `SELECT ${PS_COLUMNS}${withFields(fields)} FROM PermissionSet WHERE Id IN (${assigned})`,
+    profilePermissionSet: `SELECT ${PS_COLUMNS}${withFields(fields)} FROM PermissionSet WHERE IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = ${u})`,
     objectPerms: `SELECT Id, ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE ParentId IN (${assigned})`,
     fieldPerms: `SELECT Id, ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId IN (${assigned})`,
     logins: `SELECT LoginTime, Status, Application, LoginType FROM LoginHistory WHERE UserId IN (SELECT Id FROM User WHERE Username = ${u}) ORDER BY LoginTime DESC LIMIT 20`,
@@ -129,7 +157,10 @@ const userQueries = (username: string): Record<string, string> => {
 
 const licenseNames = (rows: Row[]): Map<string, string> => new Map(rows.map((r) => [String(r.Id), String(r.Name ?? r.DeveloperName)]));
 
-/** Finds the app by API name among both kinds; `kind` narrows when the user said which. */
+/**
+ * Finds the app by API name among both kinds; `kind` narrows when the user said which. Connected Apps are matched on
+ * the Tooling API's DeveloperName: the data API's ConnectedApplication.Name is the label (published-vocabulary.md).
+ */
 const findAppRecord = (
   name: string,
   ecas: Row[],
@@ -138,7 +169,7 @@ const findAppRecord = (
 ): { kind: AppKind; row: Row } | undefined => {
   const lower = name.toLowerCase();
   const eca = ecas.find((r) => String(r.DeveloperName).toLowerCase() === lower);
-  const ca = cas.find((r) => String(r.Name).toLowerCase() === lower);
+  const ca = cas.find((r) => String(r.DeveloperName).toLowerCase() === lower);
   if (eca && kind !== 'connected-app') return { kind: 'external-client-app', row: eca };
   if (ca && kind !== 'external-client-app') return { kind: 'connected-app', row: ca };
   return undefined;
@@ -229,14 +260,18 @@ const facts = (row: Row): AppRecordFacts => ({ id: String(row.Id), createdDate: 
 const readApp = async (transport: Transport, found: { kind: AppKind; row: Row }, first: Batch): Promise<AppConfig | undefined> => {
   const psRows = rowsOr(first.appPermissionSets);
   let app: AppConfig | undefined;
+  const permissionSetIdByName = (n: string): string | undefined =>
+    str(psRows.find((r) => String(r.Name).toLowerCase() === n.toLowerCase() && r.IsOwnedByProfile !== true)?.Id);
   if (found.kind === 'external-client-app') {
     const name = String(found.row.DeveloperName);
-    app = ecaToAppConfig(name, await retrieveEca(transport, name), facts(found.row));
+    // commaSeparatedPermissionSet holds API names or Ids (eca-deploy.md §5): names resolve through the sets the
+    // org's SetupEntityAccess rows select, which are read in the same batch.
+    app = ecaToAppConfig(name, await retrieveEca(transport, name), facts(found.row), { permissionSetIdByName });
   } else {
-    const component = await readConnectedApp(transport, String(found.row.Name));
+    const component = await readConnectedApp(transport, String(found.row.DeveloperName));
     if (!component) return undefined;
     app = connectedAppToAppConfig(component, facts(found.row), {
-      permissionSetIdByName: (n) => str(psRows.find((r) => r.Name === n && r.IsOwnedByProfile !== true)?.Id),
+      permissionSetIdByName,
       profileIdByName: (n) => str(psRows.find((r) => rel(r, 'Profile.Name') === n)?.ProfileId),
     });
   }
@@ -255,9 +290,13 @@ const readApp = async (transport: Transport, found: { kind: AppKind; row: Row },
  * With only --username: the app is the one that pre-authorizes a permission set the user is assigned (or the
  * user's profile). Several candidates are left for the caller to name with --name.
  */
-const appsOfUser = (first: Batch, ecas: Row[], cas: Row[]): Array<{ kind: AppKind; row: Row }> => {
+const appIdsOfUser = (first: Batch): string[] => {
   const held = new Set([...rowsOr(first.assignments ?? []).map((a) => String(a.PermissionSetId)), ...rowsOr(first.profilePermissionSet ?? []).map((p) => String(p.Id))]);
-  const appIds = new Set(rowsOr(first.appAccess).filter((a) => held.has(String(a.ParentId))).map((a) => String(a.SetupEntityId)));
+  return [...new Set(rowsOr(first.appAccess).filter((a) => held.has(String(a.ParentId))).map((a) => String(a.SetupEntityId)))];
+};
+
+const appsOfUser = (ids: string[], ecas: Row[], cas: Row[]): Array<{ kind: AppKind; row: Row }> => {
+  const appIds = new Set(ids);
   return [
     ...ecas.filter((r) => appIds.has(String(r.Id))).map((row) => ({ kind: 'external-client-app' as const, row })),
     ...cas.filter((r) => appIds.has(String(r.Id))).map((row) => ({ kind: 'connected-app' as const, row })),
@@ -328,40 +367,176 @@ const orgInfo = (row: Row, instanceUrl: string): OrgInfo => {
   };
 };
 
+/** Which parts of the snapshot a failed query leaves unknown (the checks that need them skip). */
+const PERMISSION_QUERIES = new Set(['assignments', 'pslAssignments', 'userPermissionSets', 'profilePermissionSet', 'objectPerms', 'fieldPerms', 'appPermissionSets', 'appAccess', 'describePermissionSet']);
+
+const objectOf = (soql: string): string => /\bFROM\s+(\w+)/i.exec(soql)?.[1] ?? '';
+
+/** Salesforce frames SOQL errors with the query and a caret; the last line is the reason. */
+const reasonOf = (e: ApiCallError): string => e.message.trim().split('\n').pop() ?? e.message;
+
+const readFailure = (query: string, object: string, e: ApiCallError, affects: ReadAspect[]): ReadFailure => ({
+  query,
+  object,
+  errorCode: e.errorCode,
+  message: reasonOf(e),
+  affects,
+});
+
+/** Queries of Ids in chunks short enough for a query URL (SOQL statements are limited to 100,000 characters). */
+const ID_CHUNK = 200;
+const permissionQueries = (ids: string[], fields: readonly string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    out[`permissions${i / ID_CHUNK}`] = `SELECT Id${withFields(fields)} FROM PermissionSet WHERE Id IN (${ids.slice(i, i + ID_CHUNK).map(soqlString).join(', ')})`;
+  }
+  return out;
+};
+
+/** Runs queries in composite batches of at most 25. */
+const queryAll = async (transport: Transport, queries: Record<string, string>): Promise<Batch> => {
+  const keys = Object.keys(queries);
+  const out: Batch = {};
+  for (let i = 0; i < keys.length; i += 25) {
+    const chunk = Object.fromEntries(keys.slice(i, i + 25).map((k) => [k, queries[k]]));
+    // eslint-disable-next-line no-await-in-loop
+    Object.assign(out, await transport.queryBatch(chunk));
+  }
+  return out;
+};
+
+/** Connected Apps with their API names: the Tooling API's ConnectedApplication (DeveloperName; Name is the label). */
+const CONNECTED_APPS = 'SELECT Id, DeveloperName, Name, CreatedDate, LastModifiedDate FROM ConnectedApplication';
+
+/** The permission fields of the org's PermissionSet describe, read in the first batch; or why they are unknown. */
+const describedFields = (described: SObjectDescribe | ApiCallError | undefined, extra: readonly string[] | undefined): string[] | ApiCallError => {
+  if (described instanceof ApiCallError) return described;
+  const names = (described?.fields ?? []).filter((f) => f.name.startsWith('Permissions')).map((f) => f.name.slice('Permissions'.length));
+  return permissionFieldsFor(names, extra);
+};
+
+type Found = { kind: AppKind; row: Row };
+
+/** Connected Apps are looked up (Tooling API) only when an External Client App did not answer. */
+const lookUpConnectedApps = async (
+  transport: Transport,
+  target: SnapshotTarget,
+  opts: ReadOptions,
+  ecaFound: Found | undefined,
+  ecas: Row[],
+  userAppIds: string[]
+): Promise<{ cas: Row[]; error?: ApiCallError }> => {
+  if (opts.appKind === 'external-client-app') return { cas: [] };
+  const byUser = !target.appName && Boolean(target.username) && (userAppIds.length === 0 || userAppIds.some((id) => !ecas.some((e) => e.Id === id)));
+  if (!(target.appName ? !ecaFound : byUser)) return { cas: [] };
+  try {
+    return { cas: await transport.toolingQuery<Row>(CONNECTED_APPS) };
+  } catch (e) {
+    if (e instanceof ApiCallError) return { cas: [], error: e };
+    throw e;
+  }
+};
+
+/** Which parts of the snapshot one failed query leaves unknown. */
+const affectsOf = (key: string, target: SnapshotTarget, app: AppConfig | undefined, user: UserInfo | undefined): ReadAspect[] => {
+  const affects: ReadAspect[] = [];
+  if ((key === 'ecas' || (key === 'appAccess' && !target.appName)) && !app) affects.push('app');
+  if ((key === 'user' || (key === 'preauthorized' && !target.username)) && !user) affects.push('user');
+  if (PERMISSION_QUERIES.has(key) || key.startsWith('permissions')) affects.push('permissions');
+  return affects;
+};
+
+/** Copies the permission fields read by Id (the second batch) onto the permission-set rows of the first. */
+const mergePermissionRows = (setRows: Row[], more: Batch): void => {
+  const byId = new Map(
+    Object.entries(more)
+      .filter(([k]) => k.startsWith('permissions'))
+      .flatMap(([, v]) => rowsOr(v))
+      .map((r) => [String(r.Id), r])
+  );
+  for (const row of setRows) Object.assign(row, byId.get(String(row.Id)) ?? {});
+};
+
+type FirstRead = { queries: Record<string, string>; first: Batch; orgRow: Row; fields?: string[]; deferred?: string[]; failures: ReadFailure[] };
+
+/** The first batch: every query whose inputs are known, and the PermissionSet describe when the caller has none. */
+const readFirst = async (transport: Transport, target: SnapshotTarget): Promise<FirstRead> => {
+  const known = target.systemPermissions;
+  const fields = known ? permissionFieldsFor(known, target.extraPermissions) : undefined;
+  const queries: Record<string, string> = { ...snapshotQueries(target, fields), ...(target.username ? userQueries(target.username, fields) : {}) };
+  const read = await transport.readBatch(queries, known ? [] : ['PermissionSet']);
+  const orgRow = rowsOr(read.rows.org)[0];
+  if (!orgRow) throw read.rows.org instanceof ApiCallError ? read.rows.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
+  const failures: ReadFailure[] = [];
+  // Without the caller's describe: the permission fields this org has, from the describe read in the same batch.
+  const described = known ? undefined : describedFields(read.describes.PermissionSet, target.extraPermissions);
+  if (described instanceof ApiCallError) failures.push(readFailure('describePermissionSet', 'PermissionSet', described, ['permissions']));
+  return { queries, first: read.rows, orgRow, fields, deferred: Array.isArray(described) ? described : undefined, failures };
+};
+
+type AppRead = { app?: AppConfig; found?: Found; candidates: Found[]; cas: Row[]; casError?: ApiCallError };
+
+/** The app: by API name (External Client Apps first, then Connected Apps), or the one that pre-authorizes the user. */
+const readTargetApp = async (transport: Transport, target: SnapshotTarget, opts: ReadOptions, first: Batch): Promise<AppRead> => {
+  const ecas = rowsOr(first.ecas);
+  const ecaFound = target.appName ? findAppRecord(target.appName, ecas, [], opts.appKind) : undefined;
+  const userAppIds = (target.appName ?? !target.username) ? [] : appIdsOfUser(first);
+  const { cas, error } = await lookUpConnectedApps(transport, target, opts, ecaFound, ecas, userAppIds);
+  const candidates = !target.appName && target.username ? appsOfUser(userAppIds, ecas, cas) : [];
+  const byName = (name: string): Found | undefined => ecaFound ?? findAppRecord(name, ecas, cas, opts.appKind);
+  const found = target.appName ? byName(target.appName) : candidates.length === 1 ? candidates[0] : undefined;
+  return { app: found ? await readApp(transport, found, first) : undefined, found, candidates, cas, casError: error };
+};
+
+/** The second batch: the user found through the app, and the permission fields of every set read so far. */
+const readSecond = async (transport: Transport, target: SnapshotTarget, r: FirstRead, app: AppConfig | undefined): Promise<{ batch: Batch; queries: Record<string, string> }> => {
+  const { first } = r;
+  const username = target.username ?? (app ? userOfApp(app, first) : undefined);
+  const queries: Record<string, string> = {};
+  if (username && !target.username) Object.assign(queries, userQueries(username, r.fields ?? r.deferred));
+  const setRows = [...rowsOr(first.appPermissionSets), ...rowsOr(first.userPermissionSets ?? []), ...rowsOr(first.profilePermissionSet ?? []), ...rowsOr(first.targetPermissionSet ?? [])];
+  if (r.deferred?.length) Object.assign(queries, permissionQueries([...new Set(setRows.map((row) => String(row.Id)))], r.deferred));
+  const more = Object.keys(queries).length ? await queryAll(transport, queries) : {};
+  mergePermissionRows(setRows, more);
+  return { batch: { ...first, ...more }, queries };
+};
+
+/** Names to suggest (API names): the user's own apps when there were several, else every app of the org. */
+const suggestions = (a: AppRead, ecas: Row[]): string[] => {
+  if (a.found) return [];
+  if (a.candidates.length > 1) return a.candidates.map((c) => String(c.row.DeveloperName));
+  return [...ecas, ...a.cas].map((r) => String(r.DeveloperName));
+};
+
 /** The org as the checks and the planner see it. */
 export const readSnapshot = async (transport: Transport, target: SnapshotTarget, opts: ReadOptions = {}): Promise<OrgSnapshot> => {
-  const first = await transport.queryBatch({ ...snapshotQueries(target), ...(target.username ? userQueries(target.username) : {}) });
-  const orgRow = rowsOr(first.org)[0];
-  if (!orgRow) throw first.org instanceof ApiCallError ? first.org : new ApiCallError('NOT_FOUND', 'Organization not readable');
-  const ecas = rowsOr(first.ecas);
-  const cas = rowsOr(first.connectedApps);
-  const candidates = target.appName ? [] : target.username ? appsOfUser(first, ecas, cas) : [];
-  const found = target.appName ? findAppRecord(target.appName, ecas, cas, opts.appKind) : candidates.length === 1 ? candidates[0] : undefined;
-  const app = found ? await readApp(transport, found, first) : undefined;
+  const r = await readFirst(transport, target);
+  const { first } = r;
+  const a = await readTargetApp(transport, target, opts, first);
+  const { batch, queries: second } = await readSecond(transport, target, r, a.app);
 
-  let batch: Batch = first;
-  const username = target.username ?? (app ? userOfApp(app, first) : undefined);
-  if (username && !target.username) batch = { ...first, ...(await transport.queryBatch(userQueries(username))) };
+  const user = buildUser(batch);
+  const failures = [...r.failures];
+  for (const [key, value] of Object.entries(batch)) {
+    if (value instanceof ApiCallError) failures.push(readFailure(key, objectOf(r.queries[key] ?? second[key] ?? ''), value, affectsOf(key, target, a.app, user)));
+  }
+  if (a.casError) failures.push(readFailure('connectedApps', 'ConnectedApplication', a.casError, a.app ? [] : ['app']));
 
   const pslRow = rowsOr(first.psl)[0];
   const psl = license(pslRow);
   return {
     takenAt: new Date().toISOString(),
-    org: orgInfo(orgRow, transport.instanceUrl),
+    org: orgInfo(r.orgRow, transport.instanceUrl),
     integrationLicense: license(rowsOr(first.license)[0]),
     apiIntegrationPsl: psl && pslRow ? { ...psl, developerName: String(pslRow.DeveloperName) } : undefined,
     integrationProfile: rowsOr(first.profile).map((p) => ({ id: String(p.Id), name: String(p.Name) }))[0],
-    app,
-    // Names to suggest: the user's own apps when there were several, else every app of the org.
-    otherAppNames: found
-      ? []
-      : candidates.length > 1
-        ? candidates.map((c) => String(c.row.DeveloperName ?? c.row.Name))
-        : [...ecas.map((r) => String(r.DeveloperName)), ...cas.map((r) => String(r.Name))],
-    user: buildUser(batch),
+    app: a.app,
+    otherAppNames: suggestions(a, rowsOr(first.ecas)),
+    user,
     permissionSets: buildPermissionSets(first, batch),
     recentLogins: rowsOr(batch.logins ?? []).map((l) => ({ time: String(l.LoginTime), status: String(l.Status), application: str(l.Application), loginType: str(l.LoginType) })),
     targetPermissionSetId: str(rowsOr(first.targetPermissionSet ?? [])[0]?.Id),
     runningUser: runningUser(rowsOr(first.runningUser ?? [])[0]),
+    readFailures: failures,
   };
 };

@@ -53,6 +53,9 @@ export const withRetry = async <T>(fn: () => Promise<T>, opts: RetryOptions = {}
 
 export type QueryResult<T> = { totalSize: number; done: boolean; records: T[]; nextRecordsUrl?: string };
 
+/** The parts of an sObject describe the plugin reads. */
+export type SObjectDescribe = { name: string; fields: Array<{ name: string; permissionable?: boolean }> };
+
 type BatchSubResult = { statusCode: number; result: unknown };
 
 export type CompositeSubrequest = { method: 'POST' | 'PATCH' | 'DELETE'; path: string; referenceId: string; body?: Record<string, unknown> };
@@ -120,25 +123,50 @@ export class Transport {
    * (e.g. an org without External Client Apps) does not sink the others.
    */
   public async queryBatch<K extends string>(queries: Record<K, string>): Promise<Record<K, Array<Record<string, unknown>> | ApiCallError>> {
+    return (await this.readBatch(queries)).rows;
+  }
+
+  /**
+   * Queries and sObject describes in one composite batch (both are batchable resources: REST API Developer Guide,
+   * Composite Batch; at most 25 subrequests). Failures answer their ApiCallError in place.
+   */
+  public async readBatch<K extends string>(
+    queries: Record<K, string>,
+    describes: string[] = []
+  ): Promise<{ rows: Record<K, Array<Record<string, unknown>> | ApiCallError>; describes: Record<string, SObjectDescribe | ApiCallError> }> {
     const keys = Object.keys(queries) as K[];
-    if (keys.length > 25) throw new Error('A composite batch holds at most 25 subrequests.');
+    if (keys.length + describes.length > 25) throw new Error('A composite batch holds at most 25 subrequests.');
     const response = await this.rest<{ hasErrors: boolean; results: BatchSubResult[] }>('POST', '/composite/batch', {
       haltOnError: false,
-      batchRequests: keys.map((k) => ({ method: 'GET', url: `v${this.apiVersion}/query?q=${encodeURIComponent(queries[k])}` })),
+      batchRequests: [
+        ...keys.map((k) => ({ method: 'GET', url: `v${this.apiVersion}/query?q=${encodeURIComponent(queries[k])}` })),
+        ...describes.map((o) => ({ method: 'GET', url: `v${this.apiVersion}/sobjects/${encodeURIComponent(o)}/describe` })),
+      ],
     });
-    const out = {} as Record<K, Array<Record<string, unknown>> | ApiCallError>;
+    const rows = {} as Record<K, Array<Record<string, unknown>> | ApiCallError>;
     await Promise.all(
       keys.map(async (k, i) => {
         const sub = response.results[i];
         if (!sub || sub.statusCode >= 400) {
-          out[k] = toApiCallError(sub?.result, sub?.statusCode);
+          rows[k] = toApiCallError(sub?.result, sub?.statusCode);
           return;
         }
         const page = sub.result as QueryResult<Record<string, unknown>>;
-        out[k] = await this.drain([...page.records], page);
+        rows[k] = await this.drain([...page.records], page);
       })
     );
-    return out;
+    const described: Record<string, SObjectDescribe | ApiCallError> = {};
+    describes.forEach((o, i) => {
+      const sub = response.results[keys.length + i];
+      described[o] = !sub || sub.statusCode >= 400 ? toApiCallError(sub?.result, sub?.statusCode) : (sub.result as SObjectDescribe);
+    });
+    return { rows, describes: described };
+  }
+
+  /** A Tooling API query (objects such as ConnectedApplication with DeveloperName), all pages. */
+  public async toolingQuery<T = Record<string, unknown>>(soql: string): Promise<T[]> {
+    const page = await this.rest<QueryResult<T>>('GET', `/tooling/query?q=${encodeURIComponent(soql)}`);
+    return this.drain([...page.records], page);
   }
 
   /**

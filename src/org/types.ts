@@ -149,6 +149,12 @@ export type LiveResult = {
 
 export type LoginRecord = { time: string; status: string; application?: string; loginType?: string };
 
+/** The parts of a snapshot a failed read leaves unknown: the checks that need them skip instead of guessing. */
+export type ReadAspect = 'app' | 'user' | 'permissions';
+
+/** A snapshot query Salesforce refused: its key, the object it reads, Salesforce's error, what it leaves unknown. */
+export type ReadFailure = { query: string; object: string; errorCode: string; message: string; affects: ReadAspect[] };
+
 /** Everything checks and the planner need, read in one go. Missing things are undefined, never thrown. */
 export type OrgSnapshot = {
   takenAt: string;
@@ -167,4 +173,6 @@ export type OrgSnapshot = {
   runningUser?: Pick<UserInfo, 'id' | 'username' | 'email' | 'timeZoneSidKey' | 'localeSidKey' | 'languageLocaleKey' | 'emailEncodingKey'>;
   /** The permission set named in the desired state, when it exists (create reads it by name). */
   targetPermissionSetId?: string;
+  /** Queries the org refused (never read as "no rows"): create stops before writing; doctor skips what they feed. */
+  readFailures?: ReadFailure[];
 };

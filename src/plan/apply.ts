@@ -230,7 +230,8 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
   };
 
   const readCredentials = async (op: Extract<Operation, { kind: 'read-credentials' }>): Promise<void> => {
-    const creds = await readConsumerCredentials(transport, op.app, { secret: op.secret });
+    const id = isRef(op.app.id) ? values[op.app.id.ref] : op.app.id ?? values.appId;
+    const creds = await readConsumerCredentials(transport, { ...op.app, id }, { secret: op.secret });
     if (creds.consumerKey) values.consumerKey = creds.consumerKey;
     if (!op.secret) return;
     if (!creds.consumerSecret) throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
@@ -262,10 +263,13 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
       case 'deploy-app': {
         const present = (v: string | Ref): string => (isRef(v) ? known(v) : v);
         const write: AppChange = { ...op, permissionSet: present(op.permissionSet), certificate: op.certificate === undefined ? undefined : present(op.certificate) };
-        return writeApp(transport, write);
+        const { appId } = await writeApp(transport, write);
+        if (appId) values.appId = appId;
+        return;
       }
       case 'patch-app':
-        return writeApp(transport, op);
+        await writeApp(transport, op);
+        return;
       case 'read-credentials':
         return readCredentials(op);
       case 'generate-key-pair':

@@ -31,9 +31,9 @@ export type Change = { key: string; values?: Array<string | number> };
 /**
  * A value known only once an earlier operation ran: the Id of a record it created (user, permissionSet), what the
  * key-pair step generated (certificate, privateKey, certificateExpires), what was read back from the app
- * (consumerKey, consumerSecret). Secrets among them stay in memory: they never reach a result, a journal or a log.
+ * (consumerKey, consumerSecret), the app's Id once it exists (appId). Secrets among them stay in memory: they never reach a result, a journal or a log.
  */
-export type RefName = 'user' | 'permissionSet' | 'certificate' | 'privateKey' | 'certificateExpires' | 'consumerKey' | 'consumerSecret';
+export type RefName = 'user' | 'permissionSet' | 'certificate' | 'privateKey' | 'certificateExpires' | 'consumerKey' | 'consumerSecret' | 'appId';
 
 export type Ref = { ref: RefName };
 
@@ -53,7 +53,7 @@ export type Operation =
   /** An app write through src/org's one entry, whichever the app kind. */
   | AppChange<string | Ref>
   /** Read the app's consumer key (and, with `secret`, its consumer secret) back from the org. Not a write. */
-  | { kind: 'read-credentials'; app: { kind: AppKind; name: string }; secret: boolean }
+  | { kind: 'read-credentials'; app: { kind: AppKind; name: string; id?: string | Ref }; secret: boolean }
   /** Generate an RSA key pair and a self-signed certificate into `dir` (0600 key); with `keepPrevious`, a pair already there is kept as *.previous.pem. */
   | { kind: 'generate-key-pair'; dir: string; keySize: 2048 | 3072 | 4096; validityDays: number; commonName: string; keepPrevious?: boolean }
   /** Write a local file: 0600 when `secret`, 0644 otherwise; `onlyIfChanged` leaves an identical file alone. */

@@ -131,7 +131,7 @@ const headingLines = (report: OrgReport): string[] => {
       org.loginUrl,
     ]),
     app
-      ? reportMessages.getMessage('heading.app', [app.name, reportMessages.getMessage(`kind.${app.kind}`)])
+      ? reportMessages.getMessage('heading.app', [app.name, reportMessages.getMessage(`kind.${app.kind}`), app.label ?? app.name])
       : reportMessages.getMessage('heading.app-none'),
     user ? reportMessages.getMessage('heading.user', [user.username]) : reportMessages.getMessage('heading.user-none'),
     reportMessages.getMessage('heading.flow', [reportMessages.getMessage(`flow.${report.flow}`)]),

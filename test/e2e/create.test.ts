@@ -175,6 +175,11 @@ describe('sf integration create (real CLI, emulator)', function () {
       expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(1);
       expect(r.body.message).to.match(c.message);
     }
+    // A required field is not permissionable (describe): refused before the org would refuse the FieldPermissions row.
+    const required = await create(['--name', 'Acme', '--object', 'Account=read', '--field', 'Account.Name=read', '--output-dir', join(sf.home, 'bad')]);
+    expect(required.code, required.stdout).to.equal(1);
+    expect(required.body.name).to.equal('FieldNotPermissionableError');
+    expect(required.body.message).to.contain('Account.Name');
     expect(emu.log().writes).to.equal(0);
     let missing = false;
     await stat(join(sf.home, 'bad')).catch(() => (missing = true));

@@ -70,4 +70,32 @@ describe('patchApp (doctor --fix) keeps what it does not change', function () {
     expect(String(after.oauthConfig.certificate)).to.include('BEGIN CERTIFICATE');
     expect(after.oauthConfig.consumerKey).to.equal(integ.consumerKey);
   });
+
+  for (const form of ['ids', 'names'] as const) {
+    it(`External Client App: a permission set added by --fix is written in the form the org answered (${form})`, async () => {
+      const integ = integrationFixture({ certificatePem: makeKeyPair('patch').certificatePem });
+      integ.fixture.emulator = { ...integ.fixture.emulator, permissionSetReferences: form };
+      const extraId = '0PSTt0000000009AAA';
+      integ.fixture.records!.PermissionSet.push({ Id: extraId, Name: 'Extra_Access', Label: 'Extra Access', IsOwnedByProfile: false, IsCustom: true, Type: 'Regular' });
+      emu = await startEmulator({ fixture: integ.fixture });
+      const { patchApp } = await import('../../src/org/deploy.js');
+      const { Transport } = await import('../../src/org/transport.js');
+      const conn = (await orgFor()).getConnection();
+      const deployed: Buffer[] = [];
+      const original = conn.metadata.deploy.bind(conn.metadata);
+      conn.metadata.deploy = ((zip: Buffer, options: Parameters<typeof original>[1]) => {
+        deployed.push(zip);
+        return original(zip, options);
+      }) as typeof conn.metadata.deploy;
+      await patchApp(new Transport(conn), { kind: 'external-client-app', name: integ.appName }, { addPermissionSets: { [extraId]: 'Extra_Access' } });
+      expect(deployed).to.have.length(1);
+      const { default: JSZip } = await import('jszip');
+      const zip = await JSZip.loadAsync(deployed[0]);
+      const file = await zip.file(`extlClntAppOauthPolicies/${integ.appName}_oauthPlcy.ecaOauthPlcy`)!.async('string');
+      const expected = form === 'ids' ? `${integ.permissionSetId},${extraId}` : `${integ.permissionSetName},Extra_Access`;
+      expect(file).to.contain(`<commaSeparatedPermissionSet>${expected}</commaSeparatedPermissionSet>`);
+      // Either way the org now selects both sets.
+      expect(emu.store.all('SetupEntityAccess').filter((a) => a.ParentId === extraId)).to.have.length(1);
+    });
+  }
 });

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MetadataComponent, OrgStore, SRecord, StoreDeriver } from './store.js';
+import { metadataTypes, validateComponent } from './vocabulary.js';
 
 export const ECA_TYPES = [
   'ExternalClientApplication',
@@ -120,6 +121,30 @@ export const byAppName = byApp;
 const permissionSetIdByName = (store: OrgStore, name: string): string | undefined =>
   store.all('PermissionSet').find((p) => p.Name === name && p.IsOwnedByProfile !== true)?.Id;
 
+/**
+ * A commaSeparatedPermissionSet entry: a permission set Id (what the type page says) or its API name (what
+ * Salesforce's own sample and metadata retrieved from real orgs use; eca-deploy.md §5). API names compare
+ * case-insensitively, as Salesforce resolves them.
+ */
+export const permissionSetByReference = (store: OrgStore, ref: string): SRecord | undefined => {
+  if (ID_15_18.test(ref)) {
+    const ps = store.get(ref);
+    if (ps && store.typeOf(ps.Id) === 'PermissionSet') return ps;
+  }
+  const lower = ref.toLowerCase();
+  return store.all('PermissionSet').find((p) => String(p.Name).toLowerCase() === lower && p.IsOwnedByProfile !== true);
+};
+
+/** The form retrieve and readMetadata answer commaSeparatedPermissionSet in (`emulator.permissionSetReferences`). */
+export const permissionSetReferencesOut = (store: OrgStore, value: unknown): string =>
+  csv(value)
+    .map((ref) => {
+      const ps = permissionSetByReference(store, ref);
+      if (!ps) return ref;
+      return (store.settings.permissionSetReferences ?? 'names') === 'ids' ? ps.Id : String(ps.Name);
+    })
+    .join(',');
+
 const profileIdByName = (store: OrgStore, name: string): string | undefined => store.all('Profile').find((p) => p.Name === name)?.Id;
 
 const profileOwnedPermissionSet = (store: OrgStore, profileId: string): string | undefined =>
@@ -157,7 +182,9 @@ export const appViews = (store: OrgStore): EmuApp[] => {
     const pol = byApp(store, 'ExtlClntAppOauthConfigurablePolicies', name);
     const plugin = byApp(store, 'ExtlClntAppConfigurablePolicies', name);
     const s = stamp(store, `eca:${name}`, [eca, settings, global, pol, plugin]);
-    const permissionSetIds = csv(pol?.commaSeparatedPermissionSet).map((id) => store.normalizeId(id));
+    const permissionSetIds = csv(pol?.commaSeparatedPermissionSet)
+      .map((ref) => permissionSetByReference(store, ref)?.Id)
+      .filter((p): p is string => Boolean(p));
     const profileIds = csv(pol?.commaSeparatedProfile)
       .map((p) => (/^00e[a-zA-Z0-9]{12}/.test(p) ? store.normalizeId(p) : profileIdByName(store, p)))
       .filter((p): p is string => Boolean(p));
@@ -234,8 +261,11 @@ const rebuild = (store: OrgStore): void => {
     SystemModstamp: iso(a.lastModifiedDate),
   });
 
-  store.replaceDerived(
-    'ExternalClientApplication',
+  // An org without an object (emulator.absentObjects) has no rows of it to derive.
+  const replace = (type: string, rows: () => SRecord[]): void => {
+    if (!store.isAbsent(type)) store.replaceDerived(type, rows());
+  };
+  replace('ExternalClientApplication', () =>
     apps
       .filter((a) => a.kind === 'ExternalClientApplication')
       .map((a) => {
@@ -253,7 +283,7 @@ const rebuild = (store: OrgStore): void => {
   );
 
   const policyRows: SRecord[] = [];
-  for (const a of apps.filter((x) => x.kind === 'ExternalClientApplication')) {
+  for (const a of store.isAbsent('ExtlClntAppOauthPlcyCnfg') ? [] : apps.filter((x) => x.kind === 'ExternalClientApplication')) {
     const pol = byApp(store, 'ExtlClntAppOauthConfigurablePolicies', a.fullName);
     if (!pol) continue;
     policyRows.push({
@@ -271,17 +301,18 @@ const rebuild = (store: OrgStore): void => {
       ...audit(a),
     });
   }
-  store.replaceDerived('ExtlClntAppOauthPlcyCnfg', policyRows);
+  replace('ExtlClntAppOauthPlcyCnfg', () => policyRows);
 
-  store.replaceDerived(
-    'ConnectedApplication',
+  replace('ConnectedApplication', () =>
     apps
       .filter((a) => a.kind === 'ConnectedApp')
       .map((a) => {
         const m = /^specific_(lifetime|inactivity):(\d+):/.exec(a.refreshTokenPolicy);
         return {
           Id: a.id,
-          Name: a.fullName,
+          // Name is the label ("Connected App Name"); the API name is the Tooling API's DeveloperName.
+          Name: a.label,
+          DeveloperName: a.fullName,
           OptionsAllowAdminApprovedUsersOnly: a.permittedUsers === 'AdminApprovedPreAuthorized',
           OptionsRefreshTokenValidityMetric: m?.[1] === 'inactivity',
           RefreshTokenValidityPeriod: m ? Number(m[2]) : null,
@@ -293,8 +324,7 @@ const rebuild = (store: OrgStore): void => {
       })
   );
 
-  store.replaceDerived(
-    'AppMenuItem',
+  replace('AppMenuItem', () =>
     apps.map((a) => ({
       Id: stableId(store, 'AppMenuItem', a.id),
       ApplicationId: a.id,
@@ -302,6 +332,7 @@ const rebuild = (store: OrgStore): void => {
       Label: a.label,
       Type: a.kind === 'ConnectedApp' ? 'ConnectedApplication' : 'ExternalClientApplication',
       IsUsingAdminAuthorization: a.permittedUsers === 'AdminApprovedPreAuthorized',
+      IsVisible: true,
     }))
   );
 
@@ -368,7 +399,8 @@ export const applyAppAccessChange = (store: OrgStore, parentId: string, setupEnt
       else for (const p of [...ids]) if (store.normalizeId(p) === ps.ProfileId) ids.delete(p);
       next.commaSeparatedProfile = [...ids].join(',');
     } else {
-      const ids = new Set(csv(next.commaSeparatedPermissionSet).map((i) => store.normalizeId(i)));
+      // The org keeps Ids (retrieve answers them in the form of emulator.permissionSetReferences).
+      const ids = new Set(csv(next.commaSeparatedPermissionSet).map((ref) => permissionSetByReference(store, ref)?.Id ?? ref));
       if (op === 'add') ids.add(ps.Id);
       else ids.delete(ps.Id);
       next.commaSeparatedPermissionSet = [...ids].join(',');
@@ -449,26 +481,33 @@ export type ChangeContext = {
   ecaNamesInRequest: Set<string>;
 };
 
-const ENUMS: Record<string, Record<string, { enumName: string; values: string[] }>> = {
+/*
+ * Element names, element types and enumerations (PermittedUsersPolicyType, RefreshTokenPolicyType, PolicyAction,
+ * SessionSecurityLevel, ExtlClntAppDistState, ConnectedAppOauthAccessScope, ...) come from the published Metadata
+ * API types (vocabulary.ts). The fields below are plain strings in the WSDL, with the values the type pages document:
+ * checked here, with a text that does not pretend they are enumerations (unconfirmed).
+ */
+const DOCUMENTED_VALUES: Record<string, Record<string, RegExp | string[]>> = {
   ExtlClntAppOauthConfigurablePolicies: {
-    permittedUsersPolicyType: { enumName: 'PermittedUsersPolicyType', values: ['AdminApprovedPreAuthorized', 'AllSelfAuthorized'] },
-    ipRelaxationPolicyType: { enumName: 'IpRelaxationPolicyType', values: ['Enforce', 'Bypass', 'Bypass_2factor', 'Enforce_RelaxRefresh'] },
-    refreshTokenPolicyType: { enumName: 'RefreshTokenPolicyType', values: ['Infinite', 'SpecificInactivity', 'SpecificLifetime', 'Zero'] },
-    refreshTokenValidityUnit: { enumName: 'RefreshTokenValidityUnit', values: ['Days', 'Hours', 'Months'] },
-    requiredSessionLevel: { enumName: 'SessionSecurityLevel', values: ['HIGH_ASSURANCE', 'LOW', 'STANDARD'] },
-    policyAction: { enumName: 'PolicyAction', values: ['Block', 'RaiseSessionLevel'] },
-  },
-  ExternalClientApplication: {
-    distributionState: { enumName: 'ExternalAppDistributionState', values: ['Local', 'Packaged', 'AutoInstalled', 'Managed'] },
+    ipRelaxationPolicyType: ['Enforce', 'Bypass', 'Bypass_2factor', 'Enforce_RelaxRefresh'],
+    refreshTokenValidityUnit: ['Days', 'Hours', 'Months'],
   },
 };
 
 const CONNECTED_APP_IP_RELAXATION = ['ENFORCE', 'BYPASS_2FACTOR', 'BYPASS', 'ENFORCE_RELAXREFRESH'];
 const CONNECTED_APP_REFRESH_POLICY = /^(zero|infinite|specific_(lifetime|inactivity):\d+:(HOURS|DAYS|MONTHS))$/;
 
-/* Salesforce's schema-validation text for a bad enum value ("Error parsing file: 'x' is not a valid value for the
-   enum 'Y'"). The enum type names of the ECA and ConnectedApp policy fields are unconfirmed. */
-const badEnum = (value: string, enumName: string): string => `Error parsing file: '${value}' is not a valid value for the enum '${enumName}'`;
+const badValue = (field: string, value: string): string => `'${value}' is not a valid value for ${field}` /* text unconfirmed */;
+
+const documentedValue = (field: string, value: string | undefined, allowed: RegExp | string[]): string | undefined =>
+  value === undefined || (Array.isArray(allowed) ? allowed.includes(value) : allowed.test(value)) ? undefined : badValue(field, value);
+
+/**
+ * Component names of the External Client App family are at most 40 characters: the policies' DeveloperName
+ * (ExtlClntAppOauthPlcyCnfg) is documented so; that the other ECA types share the limit is unconfirmed
+ * (published-vocabulary.md). Text unconfirmed.
+ */
+const ECA_NAME_MAX = 40;
 
 const ID_15_18 = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
@@ -520,10 +559,13 @@ const checkEca = (store: OrgStore, c: IncomingComponent, ctx: ChangeContext): Pi
   const existing = store.getMetadata(c.type, c.fullName);
   const created = !existing;
   // Org gate (type page ExternalClientApplication: "requires orgs to enable the Opt in to External Client Apps
-  // permission"). Evaluated against the org before this deploy (a settings file in the same deploy does not count:
-  // unconfirmed, the stricter reading). Text unconfirmed.
-  if (!bool(settings.enableExternalClientApps)) {
-    return { created, problem: 'External client apps are not enabled in this org. Turn on "Opt in to External Client Apps" (ExternalClientAppSettings.enableExternalClientApps) first.' };
+  // permission"). How the opt-in appears in metadata is unconfirmed, so it is an org setting of the emulator
+  // (emulator.externalClientAppsOptIn), not a metadata field. Text unconfirmed.
+  if (store.settings.externalClientAppsOptIn === false) {
+    return { created, problem: 'External client apps are not enabled in this org. Turn on "Opt in to External Client Apps" in Setup, External Client App Settings.' };
+  }
+  if (c.fullName.length > ECA_NAME_MAX) {
+    return { created, problem: `The name ${c.fullName} is too long for ${c.type}: use at most ${ECA_NAME_MAX} characters.` };
   }
   const perm = ECA_TYPE_PERMISSION[c.type];
   if (perm && !userHasPermission(store, ctx.userId, perm.permission)) {
@@ -534,9 +576,9 @@ const checkEca = (store: OrgStore, c: IncomingComponent, ctx: ChangeContext): Pi
     // Text unconfirmed.
     return { created, problem: 'Access to OAuth consumer secrets via Metadata API is not allowed in this org. Turn on "Allow Access to OAuth Consumer Secrets via Metadata API" (ExternalClientAppSettings.enableConsumerSecretApiAccess).' };
   }
-  for (const [field, spec] of Object.entries(ENUMS[c.type] ?? {})) {
-    const v = str(c.body[field]);
-    if (v !== undefined && !spec.values.includes(v)) return { created, problem: badEnum(v, spec.enumName) };
+  for (const [field, allowed] of Object.entries(DOCUMENTED_VALUES[c.type] ?? {})) {
+    const problem = documentedValue(field, str(c.body[field]), allowed);
+    if (problem) return { created, problem };
   }
   const out: MetadataComponent = { ...structuredClone(c.body), fullName: c.fullName };
 
@@ -597,13 +639,16 @@ const checkEca = (store: OrgStore, c: IncomingComponent, ctx: ChangeContext): Pi
   }
 
   if (c.type === 'ExtlClntAppOauthConfigurablePolicies') {
-    // "Permission set IDs in a comma-separated list" (type page). API names are unconfirmed and refused.
-    for (const id of csv(c.body.commaSeparatedPermissionSet)) {
-      const ps = ID_15_18.test(id) ? store.get(id) : undefined;
-      if (!ps || store.typeOf(ps.Id) !== 'PermissionSet') {
-        return { created, problem: `commaSeparatedPermissionSet: ${id} is not the ID of a permission set in this org. Use permission set IDs.` } /* text unconfirmed */;
-      }
+    // "Permission set IDs in a comma-separated list" (type page), but Salesforce's sample and metadata from real orgs
+    // use API names (eca-deploy.md §5): both are accepted; the org keeps Ids, and answers retrieves in the form of
+    // emulator.permissionSetReferences. An entry naming no permission set is refused (text unconfirmed).
+    const ids: string[] = [];
+    for (const ref of csv(c.body.commaSeparatedPermissionSet)) {
+      const ps = permissionSetByReference(store, ref);
+      if (!ps) return { created, problem: `commaSeparatedPermissionSet: ${ref} is not the ID of a permission set in this org, nor the API name of one.` };
+      ids.push(ps.Id);
     }
+    if (c.body.commaSeparatedPermissionSet !== undefined) out.commaSeparatedPermissionSet = [...new Set(ids)].join(',');
     for (const p of csv(c.body.commaSeparatedProfile)) {
       const ok = ID_15_18.test(p) ? store.typeOf(store.normalizeId(p)) === 'Profile' && Boolean(store.get(p)) : Boolean(profileIdByName(store, p));
       if (!ok) return { created, problem: `commaSeparatedProfile: ${p} is not a profile in this org.` } /* text unconfirmed */;
@@ -647,10 +692,11 @@ const checkConnectedApp = (store: OrgStore, c: IncomingComponent): Pick<Componen
     outCfg.consumerSecret = str(priorCfg.consumerSecret) ?? mintConsumerSecret();
   }
   if (pol) {
-    const ip = str(pol.ipRelaxation);
-    if (ip !== undefined && !CONNECTED_APP_IP_RELAXATION.includes(ip)) return { created, problem: badEnum(ip, 'ConnectedAppOauthIpRelaxation') };
-    const rt = str(pol.refreshTokenPolicy);
-    if (rt !== undefined && !CONNECTED_APP_REFRESH_POLICY.test(rt)) return { created, problem: badEnum(rt, 'ConnectedAppOauthRefreshTokenPolicy') };
+    // Plain strings in the WSDL with documented values (ConnectedAppOauthPolicy type page).
+    const problem =
+      documentedValue('ipRelaxation', str(pol.ipRelaxation), CONNECTED_APP_IP_RELAXATION) ??
+      documentedValue('refreshTokenPolicy', str(pol.refreshTokenPolicy), CONNECTED_APP_REFRESH_POLICY);
+    if (problem) return { created, problem };
   }
   const profiles = list(c.body.profileName);
   const permSets = list(c.body.permissionSetName);
@@ -665,6 +711,12 @@ const checkConnectedApp = (store: OrgStore, c: IncomingComponent): Pick<Componen
 
 /** Checks one component against the org; generated values are filled into `toWrite`. Nothing is written here. */
 export const checkComponent = (store: OrgStore, c: IncomingComponent, ctx: ChangeContext): ComponentOutcome => {
+  // Every element, its type and the required ones, against the published Metadata API type (WSDL): a violation fails
+  // the component before anything else is looked at.
+  if (metadataTypes().types.has(c.type)) {
+    const problem = validateComponent(c.type, c.body);
+    if (problem) return { incoming: c, created: !store.getMetadata(c.type, c.fullName), problem };
+  }
   if (isEcaType(c.type)) return { incoming: c, ...checkEca(store, c, ctx) };
   if (c.type === 'ConnectedApp') return { incoming: c, ...checkConnectedApp(store, c) };
   if (c.type === ECA_SETTINGS_TYPE) {

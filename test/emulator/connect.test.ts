@@ -95,7 +95,10 @@ describe('emulator Connect REST app credentials and jsforce compatibility', () =
     const consumers = (list.body as { consumers: Array<{ id: string; key: string; name: string }> }).consumers;
     expect(consumers).to.have.length(1);
     expect(consumers[0].key).to.equal(global?.consumerKey);
-    expect((await get('/services/data/v66.0/apps/oauth/credentials/Rest_ECA')).body).to.deep.equal(list.body);
+    // "OAuth Credentials by App ID": a developer name is no app identifier, so it is an unknown resource.
+    const byName = await get('/services/data/v66.0/apps/oauth/credentials/Rest_ECA');
+    expect(byName.status).to.equal(404);
+    expect((byName.body as Array<{ errorCode: string }>)[0].errorCode).to.equal('NOT_FOUND');
 
     const key = await get(`/services/data/v66.0/apps/oauth/credentials/${appId}/${consumers[0].id}`);
     expect(key).to.deep.equal({ status: 200, body: { key: global?.consumerKey, secret: null } });
@@ -104,7 +107,7 @@ describe('emulator Connect REST app credentials and jsforce compatibility', () =
     expect((refused.body as Array<{ errorCode: string }>)[0].errorCode).to.equal('INSUFFICIENT_ACCESS');
     expect((await get(`/services/data/v59.0/apps/oauth/credentials/${appId}`)).status).to.equal(404);
     expect((await get('/services/data/v66.0/apps/oauth/credentials/Nope')).status).to.equal(404);
-    expect((await get('/services/data/v66.0/apps/oauth/usage')).body).to.deep.equal({ apps: [] });
+    expect(((await get('/services/data/v66.0/apps/oauth/usage')).body as { apps: unknown[] }).apps).to.deep.equal([]);
   });
 
   it('returns key and secret when the org allows secrets through the REST API', async () => {
@@ -112,8 +115,10 @@ describe('emulator Connect REST app credentials and jsforce compatibility', () =
     const { conn, id } = await jsforceDeploy('Rest_ECA');
     await conn.metadata.checkDeployStatus(id, false);
     const global = emu.store.getMetadata('ExtlClntAppGlobalOauthSettings', 'Rest_ECA_glbloauth');
-    const consumers = ((await get('/services/data/v66.0/apps/oauth/credentials/Rest_ECA')).body as { consumers: Array<{ id: string }> }).consumers;
-    const both = await get(`/services/data/v66.0/apps/oauth/credentials/Rest_ECA/${consumers[0].id}?part=keyandsecret`);
+    const appId = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === 'Rest_ECA')!.Id;
+    const consumers = ((await get(`/services/data/v66.0/apps/oauth/credentials/${appId}`)).body as { consumers: Array<{ id: string }> }).consumers;
+    const both = await get(`/services/data/v66.0/apps/oauth/credentials/${appId}/${consumers[0].id}?part=keyandsecret`);
+    expect((await get(`/services/data/v66.0/apps/oauth/credentials/Rest_ECA/${consumers[0].id}?part=keyandsecret`)).status).to.equal(404);
     expect(both).to.deep.equal({ status: 200, body: { key: global?.consumerKey, secret: global?.consumerSecret } });
   });
 });

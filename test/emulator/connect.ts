@@ -1,7 +1,7 @@
 /*
  * Connect REST resources for External Client App credentials (Connect REST API Developer Guide,
- * "OAuth Credentials Resources", available v60.0; "OAuth Usage", v59.0; eca-deploy.md §4):
- *   GET /services/data/vXX.X/apps/oauth/usage
+ * "OAuth Credentials Resources", available v60.0; eca-deploy.md §4; OAuth Usage is in usage.ts, staged credentials
+ * in staged-credentials.ts):
  *   GET /services/data/vXX.X/apps/oauth/credentials/{appIdentifier}
  *   GET /services/data/vXX.X/apps/oauth/credentials/{appIdentifier}/{oauthConsumerIdentifier}?part=key|secret|keyandsecret
  * Response field names follow wire/eca-connect-credentials-shapes-INFERRED.json (third-party client code, not a
@@ -18,17 +18,21 @@ const requireVersion = (version: string, min: number): void => {
   if (Number(version) < min) throw notFound();
 };
 
-/** App identifier: the ExternalClientApplication Id (15 or 18 characters) or its developer name. */
+/**
+ * App identifier: the ExternalClientApplication Id (15 or 18 characters). The resources are "OAuth Credentials by
+ * App ID" / "by Consumer ID" (Connect REST API Developer Guide); nothing documents a developer name there, so a
+ * name is an unknown resource: NOT_FOUND, as for any other (eca-deploy.md §4).
+ */
 const findEca = (store: OrgStore, identifier: string): EmuApp => {
   const id = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(identifier) ? store.normalizeId(identifier) : undefined;
-  const app = appViews(store).find((a) => a.kind === 'ExternalClientApplication' && (a.id === id || a.fullName === identifier));
+  const app = id ? appViews(store).find((a) => a.kind === 'ExternalClientApplication' && a.id === id) : undefined;
   if (!app) throw notFound();
   return app;
 };
 
 /** The OAuth consumer of an ECA exists once its global OAuth settings do. Its Id uses key prefix 888 (the OAuth
  * consumer / RemoteAccess entity): unconfirmed for ECAs. Derived from the app Id so it stays stable. */
-const consumerOf = (store: OrgStore, app: EmuApp): { id: string; key: string; secret?: string; name: string } | undefined => {
+export const consumerOf = (store: OrgStore, app: EmuApp): { id: string; key: string; secret?: string; name: string } | undefined => {
   if (!app.consumerKey || !byAppName(store, 'ExtlClntAppGlobalOauthSettings', app.fullName)) return undefined;
   const id15 = `888${app.id.slice(3, 15)}`;
   return { id: id15 + idSuffix(id15), key: app.consumerKey, secret: app.consumerSecret, name: app.label };
@@ -54,27 +58,16 @@ const PARTS = ['key', 'secret', 'keyandsecret'];
 export const connectRoutes = (): Route[] => [
   {
     method: 'GET',
-    pattern: /^\/services\/data\/v(\d+\.\d)\/apps\/oauth\/usage\/?$/,
-    auth: 'bearer',
-    handler: (_req, m, store): EmuResponse => {
-      requireVersion(m[1], 59);
-      // "Lists external client apps that have usage data": apps that sessions were issued to (unconfirmed meaning).
-      const used = new Set([...store.sessions.values()].map((s) => s.appId).filter(Boolean));
-      const apps = appViews(store)
-        .filter((a) => a.kind === 'ExternalClientApplication' && used.has(a.id))
-        .map((a) => ({ developerName: a.fullName, identifier: a.id, label: a.label }));
-      return json(200, { apps });
-    },
-  },
-  {
-    method: 'GET',
     pattern: /^\/services\/data\/v(\d+\.\d)\/apps\/oauth\/credentials\/([^/]+)\/?$/,
     auth: 'bearer',
     handler: (_req, m, store): EmuResponse => {
       requireVersion(m[1], 60);
       const app = findEca(store, decodeURIComponent(m[2]));
       const consumer = consumerOf(store, app);
-      return json(200, { consumers: consumer ? [{ id: consumer.id, key: consumer.key, name: consumer.name }] : [] });
+      const base = `/services/data/v${m[1]}/apps/oauth/credentials/${app.id}`;
+      // url and stagedCredentialsUrl as a third-party client reads them (Infisical's Salesforce rotation; unconfirmed).
+      const urls = (id: string): Record<string, string> => ({ stagedCredentialsUrl: `${base}/${id}/staged`, url: `${base}/${id}` });
+      return json(200, { consumers: consumer ? [{ id: consumer.id, key: consumer.key, name: consumer.name, ...urls(consumer.id) }] : [] });
     },
   },
   {

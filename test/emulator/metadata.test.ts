@@ -234,6 +234,14 @@ describe('emulator Metadata API', () => {
       const { zip } = await retrieve(emu, { ExtlClntAppGlobalOauthSettings: ['My_ECA_glbloauth'] });
       const doc = parseXml(await zip.file('extlClntAppGlobalOauthSets/My_ECA_glbloauth.ecaGlblOauth')!.async('string')).ExtlClntAppGlobalOauthSettings as Obj;
       expect(String(doc.consumerSecret)).to.match(/^[0-9A-F]{64}$/);
+      // The type page's second rule: users also need "View External Client Apps Consumer Secrets in Metadata".
+      for (const type of ['Profile', 'PermissionSet']) {
+        for (const rec of emu.store.all(type)) emu.store.update(type, rec.Id, { PermissionsViewClientSecret: false }, { system: true });
+      }
+      const again = await retrieve(emu, { ExtlClntAppGlobalOauthSettings: ['My_ECA_glbloauth'] });
+      const withheld = parseXml(await again.zip.file('extlClntAppGlobalOauthSets/My_ECA_glbloauth.ecaGlblOauth')!.async('string')).ExtlClntAppGlobalOauthSettings as Obj;
+      expect(withheld).to.not.have.property('consumerSecret');
+      expect(String(withheld.consumerKey)).to.match(/^3MVG9/);
     });
 
     it('a redeploy of the retrieved files keeps key and secret; shouldRotateConsumerKey mints a new key', async () => {
@@ -256,6 +264,10 @@ describe('emulator Metadata API', () => {
     });
 
     it('a SetupEntityAccess row inserted for the app is written back into commaSeparatedPermissionSet', async () => {
+      // Retrieves answer Ids here (emulator.permissionSetReferences "ids"); the next test reads the API-name form.
+      await emu.close();
+      emu = await startEmulator({ fixture: await fixtureWith((f) => void (f.emulator = { ...f.emulator, permissionSetReferences: 'ids' })) });
+      seedOrg(emu);
       await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
       const eca = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === 'My_ECA')!;
       emu.store.insert('SetupEntityAccess', { ParentId: permSetId, SetupEntityId: eca.Id });
@@ -263,12 +275,74 @@ describe('emulator Metadata API', () => {
       const { zip } = await retrieve(emu, { ExtlClntAppOauthConfigurablePolicies: ['My_ECA_oauthPlcy'] });
       expect(await zip.file('extlClntAppOauthPolicies/My_ECA_oauthPlcy.ecaOauthPlcy')!.async('string')).to.contain(`<commaSeparatedPermissionSet>${permSetId}</commaSeparatedPermissionSet>`);
     });
+
+    it('accepts permission set API names or Ids, keeps Ids, and answers API names by default (permissionSetReferences "names")', async () => {
+      const other = emu.store.insert('PermissionSet', { Name: 'Other_Access', Label: 'Other Access' }).Id;
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA', { permissionSetIds: `integration_access,${other}` }))));
+      expect(emu.store.getMetadata('ExtlClntAppOauthConfigurablePolicies', 'My_ECA_oauthPlcy')?.commaSeparatedPermissionSet).to.equal(`${permSetId},${other}`);
+      const eca = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === 'My_ECA')!;
+      expect(emu.store.all('SetupEntityAccess').filter((a) => a.SetupEntityId === eca.Id).map((a) => a.ParentId)).to.have.members([permSetId, other]);
+      const { zip } = await retrieve(emu, { ExtlClntAppOauthConfigurablePolicies: ['My_ECA_oauthPlcy'] });
+      expect(await zip.file('extlClntAppOauthPolicies/My_ECA_oauthPlcy.ecaOauthPlcy')!.async('string')).to.contain(
+        '<commaSeparatedPermissionSet>Integration_Access,Other_Access</commaSeparatedPermissionSet>'
+      );
+    });
+  });
+
+  describe('deploy validation against the published Metadata API types', () => {
+    it('fails a component with an element its type lacks, naming the element and the type, and stores nothing', async () => {
+      const parts = ecaParts('My_ECA');
+      // A Connected App spelling inside an External Client App file.
+      const policy = { ...parts.policy, xml: parts.policy.xml.replace('<label>', '<isAdminApproved>true</isAdminApproved><label>') };
+      const r = await expectRefused(await zipOfParts([parts.header, policy]), /Element \{http:\/\/soap\.sforce\.com\/2006\/04\/metadata\}isAdminApproved invalid at this location in type ExtlClntAppOauthConfigurablePolicies/);
+      expect(failuresOf(r).map((f) => f.fullName)).to.deep.equal(['My_ECA_oauthPlcy']);
+      expect(emu.store.listMetadata('ExternalClientApplication')).to.have.length(0);
+      expect(emu.store.listMetadata('ExtlClntAppOauthConfigurablePolicies')).to.have.length(0);
+    });
+
+    it('checks element types: booleans, numbers, enumeration values, and required elements', async () => {
+      const parts = ecaParts('My_ECA');
+      const swap = (part: (typeof parts)['header'], from: string, to: string): (typeof parts)['header'] => ({ ...part, xml: part.xml.replace(from, to) });
+      const cases: Array<[Array<(typeof parts)['header']>, RegExp]> = [
+        [[parts.header, swap(parts.global, '<isClientCredentialsFlowEnabled>true', '<isClientCredentialsFlowEnabled>yes')], /isClientCredentialsFlowEnabled: 'yes' is not a valid boolean value/],
+        [[parts.header, swap(parts.policy, '<refreshTokenValidityPeriod>4', '<refreshTokenValidityPeriod>four')], /refreshTokenValidityPeriod: 'four' is not a valid number value/],
+        [[parts.header, swap(parts.policy, '<label>', '<policyAction>Deny</policyAction><label>')], /'Deny' is not a valid value for the enum 'PolicyAction'/],
+        [[parts.header, swap(parts.plugins, '<isEnabled>true</isEnabled>', '')], /Element \{[^}]+\}isEnabled is required in type ExtlClntAppConfigurablePolicies/],
+      ];
+      for (const [files, problem] of cases) {
+        // eslint-disable-next-line no-await-in-loop
+        await expectRefused(await zipOfParts(files), problem);
+      }
+      // StepUpMFA is a PolicyAction value of the published type.
+      const stepUp = swap(parts.policy, '<label>', '<policyAction>StepUpMFA</policyAction><label>');
+      expect(await deploy(emu, await zipOfParts([parts.header, stepUp]))).to.include({ status: 'Succeeded' });
+    });
+
+    it('refuses a package.xml type name the Metadata API does not have, and reads files only from the registry folders', async () => {
+      const parts = ecaParts('My_ECA');
+      const zip = new JSZip();
+      zip.file('package.xml', `<?xml version="1.0" encoding="UTF-8"?><Package xmlns="${NS}"><types><members>My_ECA</members><name>ExternalClientApp</name></types><version>66.0</version></Package>`);
+      zip.file('externalClientApps/My_ECA.eca', parts.header.xml);
+      const r = await expectRefused((await zip.generateAsync({ type: 'nodebuffer' })).toString('base64'), /Unknown type name 'ExternalClientApp' specified in package\.xml/);
+      expect(failuresOf(r)).to.have.length(1);
+      const misplaced = new JSZip();
+      misplaced.file('package.xml', `<?xml version="1.0" encoding="UTF-8"?><Package xmlns="${NS}"><types><members>My_ECA</members><name>ExternalClientApplication</name></types><version>66.0</version></Package>`);
+      misplaced.file('externalClientApplications/My_ECA.externalClientApplication', parts.header.xml);
+      await expectRefused((await misplaced.generateAsync({ type: 'nodebuffer' })).toString('base64'), /was named in package.xml, but was not found in zipped directory/);
+    });
+
+    it('refuses External Client App component names longer than 40 characters', async () => {
+      const name = 'A_Very_Long_External_Client_App_Name_X';
+      await expectRefused(await zipOfParts(Object.values(ecaParts(name))), /too long for ExtlClntAppOauthConfigurablePolicies: use at most 40 characters/);
+      expect(emu.store.listMetadata('ExternalClientApplication')).to.have.length(0);
+    });
   });
 
   describe('deploy refusals (nothing is written)', () => {
     it('refuses every ECA component while External Client Apps are off', async () => {
       await emu.close();
-      emu = await startEmulator({ fixture: await fixtureWith((f) => setEcaSetting(f, 'enableExternalClientApps', false)) });
+      // "Opt in to External Client Apps" has no published metadata field: an org setting of the emulator.
+      emu = await startEmulator({ fixture: await fixtureWith((f) => void (f.emulator = { ...f.emulator, externalClientAppsOptIn: false })) });
       seedOrg(emu);
       const r = await expectRefused(await zipOfParts(Object.values(ecaParts('My_ECA'))), /Opt in to External Client Apps/);
       expect(failuresOf(r)).to.have.length(5);
@@ -318,8 +392,8 @@ describe('emulator Metadata API', () => {
       await expectRefused(await zipOfParts([parts.policy]), /No ExternalClientApplication named Ghost/);
     });
 
-    it('refuses permission set names in commaSeparatedPermissionSet (Ids only) and unknown Ids', async () => {
-      await expectRefused(await zipOfParts(Object.values(ecaParts('My_ECA', { permissionSetIds: 'Integration_Access' }))), /not the ID of a permission set/);
+    it('refuses unknown permission set names and Ids in commaSeparatedPermissionSet', async () => {
+      await expectRefused(await zipOfParts(Object.values(ecaParts('My_ECA', { permissionSetIds: 'No_Such_Set' }))), /not the ID of a permission set/);
       await expectRefused(await zipOfParts(Object.values(ecaParts('My_ECA', { permissionSetIds: '0PS000000000099AAA' }))), /not the ID of a permission set/);
     });
 
@@ -333,10 +407,11 @@ describe('emulator Metadata API', () => {
     });
 
     it('refuses invalid policy enum values', async () => {
-      for (const [field, bad] of [['ipRelaxationPolicyType', 'Relaxed'], ['refreshTokenPolicyType', 'Forever'], ['permittedUsersPolicyType', 'Everyone']]) {
+      // ipRelaxationPolicyType is a plain string in the WSDL (no enumeration), with documented values.
+      for (const [field, bad, problem] of [['ipRelaxationPolicyType', 'Relaxed', 'is not a valid value for ipRelaxationPolicyType'], ['refreshTokenPolicyType', 'Forever', 'is not a valid value for the enum'], ['permittedUsersPolicyType', 'Everyone', 'is not a valid value for the enum']]) {
         const parts = ecaParts('My_ECA');
         const policy = { ...parts.policy, xml: parts.policy.xml.replace(new RegExp(`<${field}>[^<]*</${field}>`), `<${field}>${bad}</${field}>`) };
-        await expectRefused(await zipOfParts([parts.header, policy]), new RegExp(`'${bad}' is not a valid value for the enum`));
+        await expectRefused(await zipOfParts([parts.header, policy]), new RegExp(`'${bad}' ${problem}`));
       }
     });
 
@@ -425,8 +500,10 @@ describe('emulator Metadata API', () => {
         const cases: Array<[string, RegExp]> = [
           [connectedApp('CA_K').replace('<isAdminApproved>', '<consumerKey>MYKEY1234</consumerKey><isAdminApproved>'), /^You cannot provide a Consumer Key$/],
           [connectedApp('CA_P', '<profileName>Standard User</profileName>').replace('<isAdminApproved>true', '<isAdminApproved>false'), /isAdminApproved/],
-          [connectedApp('CA_I').replace('<ipRelaxation>ENFORCE', '<ipRelaxation>LOOSE'), /'LOOSE' is not a valid value for the enum/],
-          [connectedApp('CA_R').replace('<refreshTokenPolicy>infinite', '<refreshTokenPolicy>forever'), /'forever' is not a valid value for the enum/],
+          // ipRelaxation and refreshTokenPolicy are plain strings in the WSDL, with documented values (not enumerations).
+          [connectedApp('CA_I').replace('<ipRelaxation>ENFORCE', '<ipRelaxation>LOOSE'), /'LOOSE' is not a valid value for ipRelaxation/],
+          [connectedApp('CA_R').replace('<refreshTokenPolicy>infinite', '<refreshTokenPolicy>forever'), /'forever' is not a valid value for refreshTokenPolicy/],
+          [connectedApp('CA_S').replace('<scopes>Api', '<scopes>SFApiPlatform</scopes><scopes>Api'), /'SFApiPlatform' is not a valid value for the enum 'ConnectedAppOauthAccessScope'/],
           [connectedApp('CA_U').replace('<scopes>Api', '<oauthClientCredentialUser>admin@emulated-org.example</oauthClientCredentialUser><scopes>Api'), /valid execution user/],
         ];
         for (const [md, problem] of cases) {

@@ -13,6 +13,7 @@ import JSZip from 'jszip';
 import {
   appViews,
   bool,
+  permissionSetReferencesOut,
   checkComponent,
   componentId,
   ECA_SETTINGS_NAME,
@@ -28,6 +29,7 @@ import { soapFault } from './faults.js';
 import { apiVersionOf, resolveSession, type EmuRequest, type EmuResponse, type Route } from './http.js';
 import { asArray, METADATA_NS, parseSoapRequest, parseXml, soapResponse, SoapParseError } from './soap.js';
 import { idSuffix, type MetadataComponent, type OrgStore, type Session } from './store.js';
+import { registryTypes } from './vocabulary.js';
 
 // ---- the modelled types -----------------------------------------------------------------------------------
 
@@ -40,21 +42,27 @@ type TypeInfo = {
   storeType: string;
 };
 
-/* Folder and suffix per type: Metadata API Developer Guide type pages (ExternalClientApplication .eca in
-   externalClientApps; ExtlClntAppOauthSettings .ecaOauth in extlClntAppOauthSettings; ExtlClntAppGlobalOauthSettings
-   .ecaGlblOauth in extlClntAppGlobalOauthSets; ExtlClntAppOauthConfigurablePolicies .ecaOauthPlcy in
-   extlClntAppOauthPolicies; ExtlClntAppConfigurablePolicies .ecaPlcy in extlClntAppPolicies; ConnectedApp
-   .connectedApp in connectedApps; Settings .settings in settings, root element <{Name}Settings>). */
-const TYPES: TypeInfo[] = [
-  { xmlName: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', storeType: 'ExternalClientApplication' },
-  { xmlName: 'ExtlClntAppOauthSettings', folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth', storeType: 'ExtlClntAppOauthSettings' },
-  { xmlName: 'ExtlClntAppGlobalOauthSettings', folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth', storeType: 'ExtlClntAppGlobalOauthSettings' },
-  { xmlName: 'ExtlClntAppOauthConfigurablePolicies', folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy', storeType: 'ExtlClntAppOauthConfigurablePolicies' },
-  { xmlName: 'ExtlClntAppConfigurablePolicies', folder: 'extlClntAppPolicies', suffix: 'ecaPlcy', storeType: 'ExtlClntAppConfigurablePolicies' },
-  { xmlName: 'ConnectedApp', folder: 'connectedApps', suffix: 'connectedApp', storeType: 'ConnectedApp' },
-  { xmlName: 'Settings', folder: 'settings', suffix: 'settings', storeType: ECA_SETTINGS_TYPE },
+/* The modelled types and the store table of each. Folder and suffix of every type come from source-deploy-retrieve's
+   registry (metadataRegistry.json: directoryName, suffix), the names `sf project deploy/retrieve` use, so a zip laid
+   out otherwise is not read (vocabulary.ts). Settings files are <{Name}Settings> roots in settings/{Name}.settings. */
+const MODELLED: Array<{ xmlName: string; storeType: string }> = [
+  { xmlName: 'ExternalClientApplication', storeType: 'ExternalClientApplication' },
+  { xmlName: 'ExtlClntAppOauthSettings', storeType: 'ExtlClntAppOauthSettings' },
+  { xmlName: 'ExtlClntAppGlobalOauthSettings', storeType: 'ExtlClntAppGlobalOauthSettings' },
+  { xmlName: 'ExtlClntAppOauthConfigurablePolicies', storeType: 'ExtlClntAppOauthConfigurablePolicies' },
+  { xmlName: 'ExtlClntAppConfigurablePolicies', storeType: 'ExtlClntAppConfigurablePolicies' },
+  { xmlName: 'ConnectedApp', storeType: 'ConnectedApp' },
+  { xmlName: 'Settings', storeType: ECA_SETTINGS_TYPE },
 ];
-const typeByXmlName = (name: string): TypeInfo | undefined => TYPES.find((t) => t.xmlName === name);
+
+let types: TypeInfo[] | undefined;
+const TYPES = (): TypeInfo[] =>
+  (types ??= MODELLED.map((m) => {
+    const reg = registryTypes().get(m.xmlName);
+    if (!reg?.suffix) throw new Error(`metadataRegistry.json has no folder and suffix for ${m.xmlName}`);
+    return { ...m, folder: reg.directoryName, suffix: reg.suffix };
+  }));
+const typeByXmlName = (name: string): TypeInfo | undefined => TYPES().find((t) => t.xmlName === name);
 
 /** The root element of a component file: the type name, or `{Member}Settings` for settings. */
 const rootElement = (t: TypeInfo, fullName: string): string => (t.xmlName === 'Settings' ? `${fullName}Settings` : t.xmlName);
@@ -63,7 +71,7 @@ const storeTypeOf = (t: TypeInfo, fullName: string): string =>
   t.xmlName === 'Settings' ? (fullName === ECA_SETTINGS_NAME ? ECA_SETTINGS_TYPE : `${fullName}Settings`) : t.storeType;
 /** CRUD calls and readMetadata name settings by their own type (e.g. ExternalClientAppSettings). */
 const crudTypeInfo = (type: string): TypeInfo | undefined =>
-  type === ECA_SETTINGS_TYPE ? TYPES.find((t) => t.xmlName === 'Settings') : typeByXmlName(type);
+  type === ECA_SETTINGS_TYPE ? TYPES().find((t) => t.xmlName === 'Settings') : typeByXmlName(type);
 
 // ---- XML of components ----------------------------------------------------------------------------------
 
@@ -107,6 +115,10 @@ const outbound = (store: OrgStore, session: Session, storeType: string, comp: Me
   if (storeType === 'ExtlClntAppGlobalOauthSettings' && !metadataSecretsExposed(store, session.userId)) delete copy.consumerSecret;
   // ConnectedApp: consumerSecret is not returned on read (salesforce-facts.md §2.1).
   if (storeType === 'ConnectedApp' && copy.oauthConfig && typeof copy.oauthConfig === 'object') delete (copy.oauthConfig as Record<string, unknown>).consumerSecret;
+  // The org keeps permission set Ids; it answers them as API names or Ids (emulator.permissionSetReferences).
+  if (storeType === 'ExtlClntAppOauthConfigurablePolicies' && copy.commaSeparatedPermissionSet !== undefined) {
+    copy.commaSeparatedPermissionSet = permissionSetReferencesOut(store, copy.commaSeparatedPermissionSet);
+  }
   return copy;
 };
 
@@ -216,9 +228,21 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
       const members = entry.members.includes('*') && t
         ? [...files.keys()].filter((f) => f.startsWith(`${base}${t.folder}/`) && f.endsWith(`.${t.suffix}`)).map((f) => f.slice(`${base}${t.folder}/`.length, -(t.suffix.length + 1)))
         : entry.members;
+      const reg = registryTypes().get(entry.name);
+      if (!reg) {
+        // A type name the Metadata API does not have (source-deploy-retrieve's registry lists every one). Text as
+        // commonly reported from real deploys (third-party): "Unknown type name 'X' specified in package.xml".
+        failures.push(message(undefined, { componentType: '', fullName: 'package.xml', fileName: `${zip.base}package.xml` }, now, `Unknown type name '${entry.name}' specified in package.xml`));
+        continue;
+      }
       for (const member of members) {
-        const fileName = t ? `${zip.base}${t.folder}/${member}.${t.suffix}` : `${zip.base}${member}`;
+        const fileName = `${zip.base}${t?.folder ?? reg.directoryName}/${member}.${t?.suffix ?? reg.suffix ?? ''}`;
         const text = zip.files.get(fileName);
+        if (text !== undefined && !t) {
+          // Emulator limit, not Salesforce behaviour: the type exists but the emulated org does not model it.
+          failures.push(message(undefined, { componentType: entry.name, fullName: member, fileName }, now, `The org emulator does not model metadata type ${entry.name}.`));
+          continue;
+        }
         if (!t || text === undefined) {
           // Real text: "An object 'X' of type Y was named in package.xml, but was not found in zipped directory".
           failures.push(message(undefined, { componentType: entry.name, fullName: member, fileName: `${zip.base}package.xml` }, now, `An object '${member}' of type ${entry.name} was named in package.xml, but was not found in zipped directory`));
@@ -497,7 +521,7 @@ const listMetadata = (store: OrgStore, session: Session, payload: Record<string,
 };
 
 const describeMetadata = (): Record<string, unknown> => ({
-  metadataObjects: TYPES.map((t) => ({ directoryName: t.folder, inFolder: false, metaFile: false, suffix: t.suffix, xmlName: t.xmlName })),
+  metadataObjects: TYPES().map((t) => ({ directoryName: t.folder, inFolder: false, metaFile: false, suffix: t.suffix, xmlName: t.xmlName })),
   organizationNamespace: '',
   partialSaveAllowed: true,
   testRequired: false,

@@ -660,6 +660,16 @@ describe('emulator OAuth endpoints', () => {
       expectRefusal(e, await call(e, 'POST', '/services/oauth2/token', { form: {} }), 'unsupported_grant_type', 'grant type not supported', 'unsupportedGrant');
     });
 
+    it('frozen user (UserLogin.IsFrozen) -> invalid_grant / authentication failure, for JWT bearer and client credentials', async () => {
+      const e = await start();
+      const login = e.store.userLoginOf(IDS.integ)!;
+      e.store.update('UserLogin', login.Id, { IsFrozen: true }, { system: true });
+      expectRefusal(e, await jwtLogin(e, keys), 'invalid_grant', 'authentication failure', 'frozenUser', IDS.integ);
+      expectRefusal(e, await ccLogin(e), 'invalid_grant', 'authentication failure', 'frozenUser', IDS.integ);
+      e.store.update('UserLogin', login.Id, { IsFrozen: false }, { system: true });
+      await expectSuccess(e, await jwtLogin(e, keys), IDS.integ, ECA_SECRET);
+    });
+
     it('authorization_code with an unknown code -> invalid_grant / invalid authorization code', async () => {
       const e = await start();
       const res = await call(e, 'POST', '/services/oauth2/token', {
@@ -688,6 +698,7 @@ describe('emulator OAuth endpoints', () => {
       'expired',
       'unknownUser',
       'inactiveUser',
+      'frozenUser',
       'apiDisabled',
       'notAdminApproved',
       'notApproved',

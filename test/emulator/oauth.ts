@@ -1,7 +1,8 @@
 /*
- * The org's OAuth endpoints: POST /services/oauth2/token (JWT bearer, client credentials; every other grant is
- * refused the way the org refuses it), POST|GET /services/oauth2/revoke, GET /services/oauth2/userinfo and the
- * identity URL GET /id/{orgId}/{userId}.
+ * The org's OAuth endpoints: POST /services/oauth2/token (JWT bearer, client credentials, the web server flow's
+ * authorization_code and refresh_token grants; every other grant is refused the way the org refuses it),
+ * GET /services/oauth2/userinfo and the identity URL GET /id/{orgId}/{userId}. Revocation is in revoke.ts; the
+ * OauthToken rows behind refresh tokens in tokens.ts.
  *
  * The token endpoint behaves like Salesforce's: the assertion's RS256 signature is verified against the app's
  * certificate with node:crypto, and every refusal answers HTTP 400 `{"error","error_description"}` with
@@ -17,7 +18,10 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { bool, findAppByConsumerKey, type EmuApp } from './apps.js';
 import { json, type EmuRequest, type EmuResponse, type Route } from './http.js';
+import { effectiveCertificate, servedSince } from './propagation.js';
+import { stagedClient } from './staged-credentials.js';
 import { newAccessToken, type OrgStore, type Session, type SRecord } from './store.js';
+import { appOfRow, isFrozen, linkSession, recordApproval, recordServerToServerLogin, rowOfRefreshToken, takeCode, touchRow } from './tokens.js';
 
 // =====================================================================================================================
 // THE TABLE: every condition -> error pair (+ the LoginHistory.Status written), with its source.
@@ -106,6 +110,14 @@ export const OAUTH_REFUSALS = {
     loginStatus: 'Failed: User is inactive',
     source: 'restforce/restforce#303 ("invalid_grant: inactive user"); the same text in vendor error catalogues. LoginHistory status UNCONFIRMED.',
   },
+  /** UserLogin.IsFrozen: "a frozen user cannot log in; the account stays active" (governance-facts §2). */
+  frozenUser: {
+    error: 'invalid_grant',
+    description: 'authentication failure',
+    loginStatus: 'User Is Frozen',
+    source:
+      'Pair UNCONFIRMED: no capture of a frozen user at the token endpoint; "authentication failure" is Salesforce\'s generic invalid_grant text. LoginHistory status "User Is Frozen" from the salesforce.stackexchange community list of observed values (q/146422) [third-party].',
+  },
   /** The user has neither API Enabled on the profile nor on an assigned, unexpired permission set. */
   apiDisabled: {
     error: 'invalid_grant',
@@ -189,13 +201,15 @@ export const OAUTH_REFUSALS = {
     error: 'invalid_grant',
     description: 'invalid authorization code',
     loginStatus: 'Failed: Invalid authorization code',
-    source: 'Captured in a public Salesforce browser-extension test ({"error":"invalid_grant","error_description":"invalid authorization code"} from <mydomain>.my.salesforce.com). The emulator issues no codes, so every code is unknown.',
+    source:
+      'Captured in a public Salesforce browser-extension test ({"error":"invalid_grant","error_description":"invalid authorization code"} from <mydomain>.my.salesforce.com). Codes come from POST /__emulator/authorize (tokens.ts); an unknown, used, expired or other client\'s code, a redirect_uri or PKCE verifier that does not fit, all answer this (the PKCE case is UNCONFIRMED).',
   },
   invalidRefreshToken: {
     error: 'invalid_grant',
     description: 'expired access/refresh token',
     loginStatus: 'Failed: Expired access/refresh token',
-    source: 'wire/oauth-token-error-invalid-grant-expired-refresh.json (text real). The emulator issues no refresh tokens (JWT and client credentials flows never do).',
+    source:
+      'wire/oauth-token-error-invalid-grant-expired-refresh.json (text real). Answered for a revoked or unknown refresh token, one of another client, and one whose approval aged out under the refresh token policy.',
   },
 } as const satisfies Record<string, OAuthRefusal>;
 
@@ -248,14 +262,13 @@ export const OAUTH_MODEL = {
     'expired',
     'unknownUser',
     'inactiveUser',
+    'frozenUser',
     'apiDisabled',
     'missingRefreshScope',
     'notAdminApproved',
     'notApproved (self-authorized / zero / aged out)',
     'ipRestricted',
   ] as readonly string[],
-  /** Revoking an unknown token (RFC 7009 says 200; Salesforce's answer is UNCONFIRMED). */
-  revokeUnknownToken: { status: 400, error: 'invalid_token', description: 'invalid token' },
 } as const;
 
 /** Salesforce scope names (metadata enum) -> the OAuth scope tokens a token response lists. Names as captured in
@@ -458,7 +471,7 @@ const selfApprovals = (store: OrgStore, app: EmuApp, user: SRecord): Array<{ sta
 /** Propagation and plugin policy: the refusal for an app the org does not (yet) serve, if any. */
 const unavailable = (store: OrgStore, app: EmuApp): RefusalKey | undefined => {
   const seconds = Number(store.settings.propagationSeconds ?? 0);
-  const young = seconds > 0 && store.now().getTime() - app.lastModifiedDate.getTime() < seconds * 1000;
+  const young = seconds > 0 && store.now().getTime() - servedSince(store, app).getTime() < seconds * 1000;
   if (app.kind === 'ExternalClientApplication' && (young || !app.enabled)) return 'ecaNotInstalled';
   if (app.kind === 'ConnectedApp' && young) return 'connectedAppNotPropagated';
   return undefined;
@@ -521,7 +534,8 @@ const idBase = (store: OrgStore, req: EmuRequest): string => {
   return h === LOGIN_HOST || h === TEST_HOST ? `https://${h}` : store.instanceUrl;
 };
 
-const issue = (store: OrgStore, req: EmuRequest, app: EmuApp, user: SRecord): EmuResponse => {
+/** The response of a successful grant: the access token (a new session), and the refresh token when one is issued. */
+const issue = (store: OrgStore, req: EmuRequest, app: EmuApp, user: SRecord, refreshToken?: string): EmuResponse => {
   const scopes = oauthScopes(app);
   const token = app.namedUserJwt ? jwtAccessToken(store, app, user, scopes) : newAccessToken(store.orgId);
   const issuedAt = String(store.now().getTime());
@@ -540,6 +554,7 @@ const issue = (store: OrgStore, req: EmuRequest, app: EmuApp, user: SRecord): Em
     200,
     {
       access_token: token,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
       signature,
       scope: scopes.join(' '),
       instance_url: store.instanceUrl,
@@ -600,11 +615,13 @@ const parseAssertion = (assertion: string): ParsedAssertion => {
 };
 
 /** RS256 verification against the app's certificate (node:crypto). */
-const verifySignature = (app: EmuApp, parsed: ParsedAssertion): void => {
-  if (!app.certificate) throw new Refusal('jwtNotEnabled');
+const verifySignature = (store: OrgStore, app: EmuApp, parsed: ParsedAssertion): void => {
+  // The certificate in effect: during a replacement's propagation window, possibly the previous one (propagation.ts).
+  const certificate = effectiveCertificate(store, app);
+  if (!certificate) throw new Refusal('jwtNotEnabled');
   let publicKey: KeyObject;
   try {
-    publicKey = new X509Certificate(app.certificate).publicKey;
+    publicKey = new X509Certificate(certificate).publicKey;
   } catch {
     throw new Refusal('jwtNotEnabled');
   }
@@ -653,16 +670,22 @@ const checkApproval = (store: OrgStore, app: EmuApp, user: SRecord): void => {
   if (!approvals.some((a) => approvalAlive(store, app, a.start, latest(a.used, used)))) throw new Refusal('notApproved');
 };
 
+/** The app a consumer key names and the secret that goes with that key: the main set, or a live staged set. */
+const clientOf = (store: OrgStore, consumerKey: string): { app: EmuApp; secret?: string } | undefined => {
+  const app = findAppByConsumerKey(store, consumerKey);
+  return app ? { app, secret: app.consumerSecret } : stagedClient(store, consumerKey);
+};
+
 /** The JWT bearer checks, in OAUTH_MODEL.jwtCheckOrder. Records the app and user on the attempt as they become known. */
 const jwtBearer = (store: OrgStore, params: URLSearchParams, attempt: Attempt): SRecord => {
   const parsed = parseAssertion(params.get('assertion') ?? '');
   const { claims } = parsed;
-  const app = typeof claims.iss === 'string' ? findAppByConsumerKey(store, claims.iss) : undefined;
+  const app = typeof claims.iss === 'string' ? clientOf(store, claims.iss)?.app : undefined;
   if (!app) throw new Refusal('unknownClient');
   attempt.app = app;
   const down = unavailable(store, app);
   if (down) throw new Refusal(down);
-  verifySignature(app, parsed);
+  verifySignature(store, app, parsed);
   checkAudience(store, claims);
   checkExpiry(store, claims);
 
@@ -671,6 +694,7 @@ const jwtBearer = (store: OrgStore, params: URLSearchParams, attempt: Attempt): 
   if (!user) throw new Refusal('unknownUser');
   attempt.user = user;
   if (user.IsActive === false) throw new Refusal('inactiveUser');
+  if (isFrozen(store, user.Id)) throw new Refusal('frozenUser');
   if (!hasPermission(store, user, 'ApiEnabled')) throw new Refusal('apiDisabled');
   if (OAUTH_MODEL.jwtRequiresRefreshTokenScope && !app.scopes.some((s) => s === 'RefreshToken' || s === 'OfflineAccess')) {
     throw new Refusal('missingRefreshScope');
@@ -696,22 +720,71 @@ const clientCredentials = (store: OrgStore, req: EmuRequest, params: URLSearchPa
   const basic = basicCredentials(req);
   const clientId = params.get('client_id') ?? basic.id;
   const secret = params.get('client_secret') ?? basic.secret;
-  const app = clientId ? findAppByConsumerKey(store, clientId) : undefined;
-  if (!app) throw new Refusal('unknownClient');
+  const client = clientId ? clientOf(store, clientId) : undefined;
+  const app = client?.app;
+  if (!client || !app) throw new Refusal('unknownClient');
   attempt.app = app;
   const down = unavailable(store, app);
   if (down) throw new Refusal(down);
-  if (!app.consumerSecret || secret !== app.consumerSecret) throw new Refusal('ccBadSecret');
+  if (!client.secret || secret !== client.secret) throw new Refusal('ccBadSecret');
   if (!app.clientCredentialsEnabled) throw new Refusal('ccNotEnabled');
   const user = app.clientCredentialsUser ? userByUsername(store, app.clientCredentialsUser) : undefined;
   if (!user) throw new Refusal('ccNoUser');
   attempt.user = user;
   if (user.IsActive === false) throw new Refusal('ccInactiveUser');
+  if (isFrozen(store, user.Id)) throw new Refusal('frozenUser');
   if (!hasPermission(store, user, 'ApiUserOnly')) throw new Refusal('ccUserNotApiOnly');
   if (!hasPermission(store, user, 'ApiEnabled')) throw new Refusal('apiDisabled');
   // Permitted Users does not apply to the Run As user of this flow; profile IP restrictions still do.
   if (!ipAllowed(store, app, user)) throw new Refusal('ipRestricted');
   return user;
+};
+
+/**
+ * Client authentication of the web server flow's grants. A secret, when sent, must be the client's; whether an org
+ * demands one (ECA isSecretRequiredForRefreshToken, PKCE public clients) is not modelled (UNCONFIRMED).
+ */
+const webClient = (store: OrgStore, req: EmuRequest, params: URLSearchParams, attempt: Attempt): EmuApp => {
+  const basic = basicCredentials(req);
+  const clientId = params.get('client_id') ?? basic.id;
+  const secret = params.get('client_secret') ?? basic.secret;
+  const client = clientId ? clientOf(store, clientId) : undefined;
+  if (!client) throw new Refusal('unknownClient');
+  attempt.app = client.app;
+  const down = unavailable(store, client.app);
+  if (down) throw new Refusal(down);
+  if (secret !== undefined && secret !== client.secret) throw new Refusal('ccBadSecret');
+  return client.app;
+};
+
+/** The user behind a code or refresh token must still be able to log in. */
+const grantUser = (store: OrgStore, userId: string, attempt: Attempt): SRecord => {
+  const user = store.get(userId);
+  if (!user) throw new Refusal('unknownUser');
+  attempt.user = user;
+  if (user.IsActive === false) throw new Refusal('inactiveUser');
+  if (isFrozen(store, user.Id)) throw new Refusal('frozenUser');
+  if (!hasPermission(store, user, 'ApiEnabled')) throw new Refusal('apiDisabled');
+  return user;
+};
+
+/** grant_type=authorization_code: a code from POST /__emulator/authorize becomes an approval (an OauthToken row). */
+const authorizationCode = (store: OrgStore, req: EmuRequest, params: URLSearchParams, attempt: Attempt): { user: SRecord; row: SRecord; refreshToken?: string } => {
+  const app = webClient(store, req, params, attempt);
+  const taken = takeCode(store, { code: params.get('code') ?? '', app, redirectUri: params.get('redirect_uri') ?? undefined, codeVerifier: params.get('code_verifier') ?? undefined });
+  if (!taken) throw new Refusal('invalidCode');
+  const user = grantUser(store, taken.userId, attempt);
+  return { user, ...recordApproval(store, app, user) };
+};
+
+/** grant_type=refresh_token: a live refresh token of this client, whose approval the refresh token policy keeps. */
+const refreshGrant = (store: OrgStore, req: EmuRequest, params: URLSearchParams, attempt: Attempt): { user: SRecord; row: SRecord } => {
+  const app = webClient(store, req, params, attempt);
+  const row = rowOfRefreshToken(store, params.get('refresh_token') ?? '');
+  if (!row || appOfRow(store, row)?.id !== app.id) throw new Refusal('invalidRefreshToken');
+  const user = grantUser(store, String(row.UserId), attempt);
+  if (!approvalAlive(store, app, parseSfDate(row.CreatedDate) ?? 0, parseSfDate(row.LastUsedDate))) throw new Refusal('invalidRefreshToken');
+  return { user, row: touchRow(store, row) };
 };
 
 const token = (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): EmuResponse => {
@@ -720,20 +793,20 @@ const token = (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): EmuRespo
   const attempt: Attempt = {};
   try {
     let user: SRecord;
+    let row: SRecord | undefined;
+    let refreshToken: string | undefined;
     if (grant === JWT_BEARER_GRANT) user = jwtBearer(store, params, attempt);
     else if (grant === 'client_credentials') user = clientCredentials(store, req, params, attempt);
-    else if (grant === 'authorization_code') {
-      const app = findAppByConsumerKey(store, params.get('client_id') ?? basicCredentials(req).id ?? '');
-      if (app) attempt.app = app;
-      throw new Refusal('invalidCode');
-    } else if (grant === 'refresh_token') {
-      const app = findAppByConsumerKey(store, params.get('client_id') ?? basicCredentials(req).id ?? '');
-      if (app) attempt.app = app;
-      throw new Refusal('invalidRefreshToken');
-    } else throw new Refusal('unsupportedGrant');
+    else if (grant === 'authorization_code') ({ user, row, refreshToken } = authorizationCode(store, req, params, attempt));
+    else if (grant === 'refresh_token') ({ user, row } = refreshGrant(store, req, params, attempt));
+    else throw new Refusal('unsupportedGrant');
     const app = attempt.app!;
     logAttempt(store, req, attempt, 'Success');
-    return issue(store, req, app, user);
+    // JWT bearer and client credentials leave a row only when emulator.serverToServerOauthTokens says so (tokens.ts).
+    row ??= recordServerToServerLogin(store, app, user);
+    const res = issue(store, req, app, user, refreshToken);
+    if (row) linkSession(store, row, String((res.body as { access_token: string }).access_token));
+    return res;
   } catch (e) {
     if (!(e instanceof Refusal)) throw e;
     logAttempt(store, req, attempt, OAUTH_REFUSALS[e.key].loginStatus);
@@ -741,19 +814,7 @@ const token = (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): EmuRespo
   }
 };
 
-// ---- revoke, userinfo, identity ---------------------------------------------------------------------------------
-
-const revoke = (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): EmuResponse => {
-  const t = formParams(req).get('token') ?? '';
-  if (!store.sessions.has(t)) {
-    const r = OAUTH_MODEL.revokeUnknownToken;
-    return json(r.status, { error: r.error, error_description: r.description });
-  }
-  store.sessions.delete(t);
-  // Revoking is a change the client asked for.
-  store.writeCount++;
-  return { status: 200, headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: '' };
-};
+// ---- userinfo, identity -----------------------------------------------------------------------------------------
 
 const apiUrls = (store: OrgStore, userId: string): Record<string, string> => {
   const versions = store.settings.apiVersions ?? [];
@@ -846,8 +907,6 @@ const identity = (req: EmuRequest, m: RegExpMatchArray, store: OrgStore): EmuRes
 
 export const oauthRoutes = (): Route[] => [
   { method: 'POST', pattern: /^\/services\/oauth2\/token\/?$/, auth: 'none', handler: token },
-  { method: 'POST', pattern: /^\/services\/oauth2\/revoke\/?$/, auth: 'none', handler: revoke },
-  { method: 'GET', pattern: /^\/services\/oauth2\/revoke\/?$/, auth: 'none', handler: revoke },
   { method: 'GET', pattern: /^\/services\/oauth2\/userinfo\/?$/, auth: 'bearer', handler: userinfo },
   { method: 'POST', pattern: /^\/services\/oauth2\/userinfo\/?$/, auth: 'bearer', handler: userinfo },
   { method: 'GET', pattern: /^\/id\/(00D[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?)\/(005[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?)\/?$/, auth: 'bearer', handler: identity },

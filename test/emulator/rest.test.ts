@@ -396,20 +396,28 @@ describe('query paging over a large org', () => {
     return { pages };
   };
 
-  it('pages 50,000 OauthToken rows in batches of 2,000 with nextRecordsUrl', async () => {
-    const { pages } = await followAll(q('SELECT AppName, UseCount, User.Username FROM OauthToken'));
-    expect(pages).to.have.length(25);
+  it('pages 50,000 OauthToken rows 500 at a time and answers nothing after 2,500 (Object Reference, OauthToken)', async () => {
+    // "A query() call returns up to 500 rows. A queryMore() call returns 500 more, up to 2500 total. No more records
+    // are returned after 2500." The batch size header does not raise it.
+    const res = await fetch(emu.instanceUrl + q('SELECT Id, AppName, UseCount, User.Username FROM OauthToken'), {
+      headers: { Authorization: `Bearer ${emu.accessToken}`, 'Sforce-Query-Options': 'batchSize=2000' },
+    });
+    const first = (await res.json()) as { nextRecordsUrl: string; records: Json[]; totalSize: number; done: boolean };
+    const { pages } = await followAll(first.nextRecordsUrl);
+    pages.unshift(first);
+    expect(pages).to.have.length(5);
     for (const [i, p] of pages.entries()) {
       expect(p.totalSize).to.equal(TOKENS);
       expect(p.done).to.equal(i === pages.length - 1);
-      expect(p.records).to.have.length(2000);
-      if (!p.done) expect(p.nextRecordsUrl).to.match(new RegExp(`^${V}/query/01g[0-9A-Za-z]{15}-${(i + 1) * 2000}$`));
+      expect(p.records).to.have.length(500);
+      if (!p.done) expect(p.nextRecordsUrl).to.match(new RegExp(`^${V}/query/01g[0-9A-Za-z]{15}-${(i + 1) * 500}$`));
       else expect(p).not.to.have.property('nextRecordsUrl');
     }
     const all = pages.flatMap((p) => p.records);
-    expect(new Set(all.map((r) => r.UseCount)).size).to.equal(TOKENS);
+    expect(new Set(all.map((r) => r.UseCount)).size).to.equal(2500);
     expect((all[7].User as Json).Username).to.equal('user7@big.example');
-    expect(all[0].Id).to.equal(undefined);
+    // "Reserved for future use. Currently the value is always null."
+    expect(all.every((r) => r.Id === null)).to.equal(true);
   });
 
   it('filters and joins across 50,000 tokens and 5,000 users', async () => {
@@ -417,7 +425,8 @@ describe('query paging over a large org', () => {
     const { pages } = await followAll(q(soql));
     const rows = pages.flatMap((p) => p.records);
     // Odd UseCount => CLI; user index = UseCount % 5000; inactive when index % 10 == 0 (never for odd indexes).
-    expect(rows).to.have.length(TOKENS / 2);
+    // OauthToken answers at most 2,500 rows of one query; totalSize still counts every match.
+    expect(rows).to.have.length(2500);
     expect(pages[0].totalSize).to.equal(TOKENS / 2);
     expect(rows[0].UseCount).to.equal(TOKENS - 1);
     const count = await call('GET', q('SELECT COUNT() FROM OauthToken WHERE User.IsActive = false'));

@@ -15,7 +15,7 @@ import {
   type EmuResponse,
   type Route,
 } from './http.js';
-import { findField, findObject, type FieldDef, type ObjectDef } from './schema.js';
+import { findField, findObject, isPermissionable, type FieldDef, type ObjectDef } from './schema.js';
 import { recordAttributes, servedOn, type JsonRecord } from './soql.js';
 import { ApiError, type OrgStore, type SRecord, type WriteContext } from './store.js';
 
@@ -59,10 +59,10 @@ const recordOf = (store: OrgStore, def: ObjectDef, id: string): SRecord => {
 
 const fieldsOf = (def: ObjectDef, names: string[] | undefined): FieldDef[] =>
   names === undefined
-    ? [...def.fields.values()]
+    ? [...def.fields.values()].filter((f) => f.toolingOnly !== true)
     : names.map((n) => {
         const f = findField(def, n.trim());
-        if (!f) {
+        if (!f || f.toolingOnly === true) {
           throw new ApiError(
             'INVALID_FIELD',
             `No such column '${n.trim()}' on entity '${def.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`
@@ -167,6 +167,8 @@ const describeField = (def: ObjectDef, f: FieldDef): JsonRecord => ({
   defaultedOnCreate: f.defaultValue !== undefined || f.name === 'Id',
   unique: f.unique === true,
   custom: f.name.endsWith('__c'),
+  // Describe "permissionable": whether FieldPermissions can be given on the field (Object Reference, FieldPermissions).
+  permissionable: isPermissionable(f) && !def.derived,
   filterable: f.type !== 'textarea',
   sortable: f.type !== 'textarea',
   groupable: !['textarea', 'double', 'datetime'].includes(f.type),
@@ -196,7 +198,7 @@ const describe = (req: EmuRequest, m: RegExpMatchArray, store: OrgStore): EmuRes
   if (!def || !onApi(def, tooling)) throw notFoundError();
   return json(200, {
     ...globalEntry(def, version, tooling),
-    fields: [...def.fields.values()].map((f) => describeField(def, f)),
+    fields: [...def.fields.values()].filter((f) => tooling || f.toolingOnly !== true).map((f) => describeField(def, f)),
     childRelationships: childRelationshipsOf(store, def),
   });
 };
@@ -403,6 +405,9 @@ const ROLLED_BACK = 'The transaction was rolled back since another operation in 
 const COMPOSITE_URL = /^\/services\/data\/v\d+\.\d\/(sobjects\/|query\/?(\?|$)|queryAll\/?(\?|$)|query\/01g|composite\/sobjects)/;
 const isQueryOrCollection = (url: string): boolean => /^\/services\/data\/v\d+\.\d\/(query|queryAll|composite\/sobjects)/.test(url);
 
+/** Composite Batch (REST API Developer Guide): limits, sobjects, query, queryAll, search, connect, chatter, actions. */
+const BATCH_RESOURCES = /^v\d+\.\d\/(limits|sobjects|query|queryAll|search|connect|chatter|actions)(\/|\?|$)/;
+
 const compositeRequests = (req: EmuRequest): { allOrNone: boolean; subs: Sub[] } => {
   const body = asObject(readJson(req));
   if (!Array.isArray(body.compositeRequest)) throw new ApiError('JSON_PARSER_ERROR', 'compositeRequest must be an array'); // unconfirmed text
@@ -481,6 +486,10 @@ const batch = async (req: EmuRequest, _m: RegExpMatchArray, store: OrgStore): Pr
     const { method, url, richInput } = asObject(s, 'subrequest');
     if (typeof method !== 'string' || typeof url !== 'string' || !/^v\d+\.\d\//.test(url)) {
       throw new ApiError('INVALID_BATCH_REQUEST', `Invalid subrequest url or method: ${String(url)}`); // unconfirmed
+    }
+    if (!BATCH_RESOURCES.test(url)) {
+      // Only the documented resources batch (no Tooling API, no Connect apps/oauth resources); text unconfirmed.
+      throw new ApiError('INVALID_BATCH_REQUEST', `The resource ${url} is not supported in a batch subrequest`);
     }
     return { method: method.toUpperCase(), url: `/services/data/${url}`, richInput };
   });

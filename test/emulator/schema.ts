@@ -4,6 +4,7 @@
  * are Salesforce's own (Object Reference; see ../shared/reference/salesforce-facts.md §1). Where the
  * reference marks something unconfirmed, the choice is made here, once, with a comment.
  */
+import { toolingFields } from './vocabulary.js';
 
 export type FieldType =
   | 'id'
@@ -38,6 +39,8 @@ export type FieldDef = {
   /** Field is unique across the org (case-insensitive), e.g. User.Username. */
   unique?: boolean;
   maxLength?: number;
+  /** Answered by the Tooling API only (ConnectedApplication.DeveloperName): the data API has no such column. */
+  toolingOnly?: boolean;
 };
 
 export type ObjectDef = {
@@ -117,7 +120,8 @@ export const SYSTEM_PERMISSIONS = [
   'ManageHealthCheck',
   'ManageCustomPermissions',
   'ViewRoles',
-  'ConnectedAppManagement' /* unconfirmed name; stands for "Manage Connected Apps" */,
+  /* "Manage Connected Apps" (published-vocabulary.md: there is no PermissionsConnectedAppManagement). */
+  'ManageRemoteAccess',
   /* External Client App permissions; API names from the Object Reference v67 field list of MutingPermissionSet/
      PermissionSet: ExternalClientAppAdmin = "View all External Client Apps, view their settings, and edit their
      policies"; ExternalClientAppDeveloper = "Create, edit, and delete External Client Apps"; ViewClientSecret =
@@ -125,7 +129,21 @@ export const SYSTEM_PERMISSIONS = [
   'ExternalClientAppAdmin',
   'ExternalClientAppDeveloper',
   'ViewClientSecret',
+  /* "View all External Client Apps and their settings" (label unconfirmed); PermissionSet.PermissionsExternalClientAppViewer
+     is in @salesforce/types lib/tooling.d.ts. usage.ts lets it read OAuth usage. */
+  'ExternalClientAppViewer',
 ] as const;
+
+/**
+ * Permissions* fields that exist only in some editions or with some features: they are not in the published
+ * PermissionSet type (@salesforce/types tooling.d.ts), yet third-party tools meet them in real orgs (hardis lists
+ * BypassMFAForUiLogins among its dangerous permissions and checks the describe before ManageEncryptionKeys;
+ * published-vocabulary.md). The default org has them; a fixture takes them out with `emulator.absentFields`.
+ */
+export const EDITION_DEPENDENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  PermissionSet: ['PermissionsBypassMFAForUiLogins', 'PermissionsManageEncryptionKeys'],
+  Profile: ['PermissionsBypassMFAForUiLogins', 'PermissionsManageEncryptionKeys'],
+};
 
 const permissionFields = (): Record<string, FieldSpec> =>
   Object.fromEntries(SYSTEM_PERMISSIONS.map((p) => [`Permissions${p}`, { type: 'boolean', defaultValue: false }]));
@@ -333,8 +351,8 @@ const defs: Array<{
         required: true,
         referenceTo: ['ConnectedApplication', 'ExternalClientApplication', 'ApexClass', 'CustomPermission'],
       },
-      /* Restricted picklist, not createable: derived from the SetupEntityId key prefix (reference §1.2). The value
-         for External Client Apps is unconfirmed; 'ExternalClientApplication' is assumed. */
+      /* Restricted picklist, not createable: derived from the SetupEntityId key prefix (reference §1.2).
+         'ExternalClientApplication': Object Reference, SetupEntityAccess ("In API version 60.0 and later"). */
       SetupEntityType: {
         type: 'picklist',
         readOnly: true,
@@ -353,14 +371,18 @@ const defs: Array<{
     },
   },
   {
+    /* Data API: Name is the app's label ("Connected App Name", up to 80 characters, spaces allowed); the Tooling API
+       object adds DeveloperName, the API name (published-vocabulary.md; @salesforce/types tooling.d.ts). */
     name: 'ConnectedApplication',
     keyPrefix: '0H4',
     createable: false,
     updateable: false,
     deletable: false,
     derived: true,
+    tooling: true,
     fields: {
-      Name: 'string',
+      Name: { type: 'string', maxLength: 80 },
+      DeveloperName: { type: 'string', toolingOnly: true },
       OptionsAllowAdminApprovedUsersOnly: 'boolean',
       OptionsRefreshTokenValidityMetric: 'boolean',
       RefreshTokenValidityPeriod: 'int',
@@ -423,6 +445,7 @@ const defs: Array<{
       Label: 'string',
       Type: 'string',
       IsUsingAdminAuthorization: 'boolean',
+      IsVisible: 'boolean',
     },
   },
   {
@@ -461,10 +484,28 @@ const defs: Array<{
       Application: 'string',
       ApiType: 'string',
       ApiVersion: 'string',
+      /* A picklist whose values Salesforce does not publish: the emulator leaves it null on the rows it writes. */
+      LoginSubType: 'string',
       AuthenticationServiceId: 'string',
       Browser: 'string',
       Platform: 'string',
       ClientVersion: 'string',
+    },
+  },
+  {
+    /* Object Reference UserLogin (API 29+): describe, query, retrieve, update; one row per user, kept by Salesforce.
+       "From the API, you can set [IsPasswordLocked] to false, but not true"; UserId "can't be updated". The key prefix
+       is unconfirmed. store.ts keeps one row per user; oauth.ts refuses logins of frozen users. */
+    name: 'UserLogin',
+    keyPrefix: '060',
+    createable: false,
+    deletable: false,
+    fields: {
+      UserId: { ...(ref('User', 'User') as FieldDef), readOnly: true },
+      IsFrozen: { type: 'boolean', defaultValue: false },
+      IsPasswordLocked: { type: 'boolean', defaultValue: false },
+      LastModifiedDate: { type: 'datetime', readOnly: true },
+      LastModifiedById: { type: 'reference', readOnly: true, referenceTo: ['User'], relationshipName: 'LastModifiedBy' },
     },
   },
   {
@@ -531,6 +572,43 @@ const CHILD_RELATIONSHIPS: Array<[parent: string, relationshipName: string, chil
 
 const toFieldDef = (name: string, spec: FieldSpec): FieldDef => (typeof spec === 'string' ? { name, type: spec } : { name, ...spec });
 
+/**
+ * Objects whose every field must be in the published Tooling API type of the same name (@salesforce/types
+ * tooling.d.ts). Profile's Permissions* fields are held to PermissionSet's (the Object Reference gives both the same
+ * permission fields; the Tooling Profile type lists only a few). Other objects (User, ObjectPermissions,
+ * SetupEntityAccess, OauthToken, ...) are data-API objects the Tooling types do not cover: Object Reference.
+ */
+const PUBLISHED_AS: Record<string, { tooling: string; prefix?: string }> = {
+  PermissionSet: { tooling: 'PermissionSet' },
+  PermissionSetAssignment: { tooling: 'PermissionSetAssignment' },
+  Profile: { tooling: 'PermissionSet', prefix: 'Permissions' },
+  ConnectedApplication: { tooling: 'ConnectedApplication' },
+  ExternalClientApplication: { tooling: 'ExternalClientApplication' },
+  ExtlClntAppOauthPlcyCnfg: { tooling: 'ExtlClntAppOauthPlcyCnfg' },
+  UserRole: { tooling: 'UserRole' },
+  Certificate: { tooling: 'Certificate' },
+};
+
+/** Fields of the catalogue that Salesforce does not publish (empty when the emulator holds to the vocabulary). */
+export const unpublishedFields = (schema: Schema): string[] => {
+  const out: string[] = [];
+  for (const [object, rule] of Object.entries(PUBLISHED_AS)) {
+    const def = schema.get(object);
+    const published = toolingFields(rule.tooling);
+    if (!def || !published) continue;
+    for (const name of def.fields.keys()) {
+      if (rule.prefix && !name.startsWith(rule.prefix)) continue;
+      if (!published.has(name) && !EDITION_DEPENDENT_FIELDS[object]?.includes(name)) out.push(`${object}.${name}`);
+    }
+  }
+  return out;
+};
+
+/** FieldPermissions can be given on the field (describe `permissionable`): not on Id, system or required fields. */
+export const isPermissionable = (f: FieldDef): boolean => f.name !== 'Id' && f.required !== true && f.readOnly !== true;
+
+let checkedVocabulary = false;
+
 /** Builds the catalogue; the caller may extend it (custom objects in a fixture). */
 export const buildSchema = (): Schema => {
   const schema: Schema = new Map();
@@ -552,6 +630,12 @@ export const buildSchema = (): Schema => {
   }
   for (const [parent, relationshipName, childSObject, field] of CHILD_RELATIONSHIPS) {
     schema.get(parent)?.childRelationships.push({ relationshipName, childSObject, field });
+  }
+  if (!checkedVocabulary) {
+    // Once per process: a field Salesforce does not publish is an emulator bug, not an org variant.
+    const unpublished = unpublishedFields(schema);
+    if (unpublished.length) throw new Error(`The org emulator names fields Salesforce does not publish: ${unpublished.join(', ')}`);
+    checkedVocabulary = true;
   }
   return schema;
 };

@@ -25,10 +25,15 @@ import {
 import { connectRoutes } from './connect.js';
 import { metadataRoutes } from './metadata.js';
 import { oauthRoutes } from './oauth.js';
+import { trackPropagation } from './propagation.js';
 import { restRoutes } from './rest.js';
+import { revokeRoutes } from './revoke.js';
+import { stagedCredentialRoutes } from './staged-credentials.js';
 import { parseSoapRequest } from './soap.js';
 import { soqlRoutes } from './soql.js';
-import { newAccessToken, OrgStore, type Fixture } from './store.js';
+import { newAccessToken, OrgStore, type Fixture, type StoreDeriver } from './store.js';
+import { completeFixtureTokens, tokenRoutes } from './tokens.js';
+import { usageRoutes } from './usage.js';
 
 export type EmulatorOptions = {
   /** A fixture object or the path of a fixture JSON file; default: fixtures/default.json. */
@@ -91,9 +96,12 @@ const firstAdmin = (store: OrgStore): string | undefined => {
 
 export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
   const fixture = await loadFixture(options.fixture);
-  const store = new OrgStore(fixture, deriveAppRecords);
+  // After every metadata change: the derived app records, then what a certificate change means while it propagates.
+  const deriver: StoreDeriver = { ...deriveAppRecords, derive: (s) => (deriveAppRecords.derive(s), trackPropagation(s)) };
+  const store = new OrgStore(fixture, deriver);
   // Apps given in a fixture exist already: they have propagated.
   agePropagation(store);
+  completeFixtureTokens(store);
   const faults = new Faults(store.settings.faults ?? []);
   const entries: LogEntry[] = [];
   let writesAtClear = 0;
@@ -103,7 +111,17 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const accessToken = store.settings.adminAccessToken ?? newAccessToken(store.orgId);
   store.sessions.set(accessToken, { token: accessToken, userId: adminId, scopes: ['api', 'web', 'full'], issuedAt: Date.now() });
 
-  const routes: Route[] = [...oauthRoutes(), ...soqlRoutes(), ...metadataRoutes(), ...connectRoutes(), ...restRoutes()];
+  const routes: Route[] = [
+    ...oauthRoutes(),
+    ...revokeRoutes(),
+    ...tokenRoutes(),
+    ...soqlRoutes(),
+    ...metadataRoutes(),
+    ...usageRoutes(),
+    ...stagedCredentialRoutes(),
+    ...connectRoutes(),
+    ...restRoutes(),
+  ];
 
   const handle = async (req: EmuRequest): Promise<EmuResponse> => {
     if (req.path === '/__emulator/state' && req.method === 'GET') return json(200, store.dump());

@@ -39,7 +39,22 @@ export type JsonRecord = Record<string, unknown>;
 export type QueryResult = { totalSize: number; done: boolean; nextRecordsUrl?: string; records: JsonRecord[] };
 
 /** An executed query: its size and a way to render any slice of its rows. */
-export type Executed = { totalSize: number; rowCount: number; page(from: number, to: number): JsonRecord[] };
+export type Executed = {
+  totalSize: number;
+  rowCount: number;
+  /** Rows per page this object allows at most (OauthToken: 500), when smaller than the batch size. */
+  maxBatch?: number;
+  page(from: number, to: number): JsonRecord[];
+};
+
+/**
+ * OauthToken (Object Reference, OauthToken, API 34.0 and later): "A query() call returns up to 500 rows. A
+ * queryMore() call returns 500 more, up to 2500 total. No more records are returned after 2500."
+ * (governance-facts.md §1). totalSize keeps the number of matching rows (unconfirmed: the doc is silent on it), so
+ * a client can tell it was cut off; the last page answers done = true.
+ */
+const OAUTH_TOKEN_PAGE = 500;
+const OAUTH_TOKEN_CAP = 2500;
 
 type Scope = { store: OrgStore; api: QueryApi; version: string; text: string; now: Date };
 type Getter = (r: SRecord) => unknown;
@@ -175,7 +190,8 @@ const resolvePath = (s: Scope, obj: ObjectDef, raw: string, alias?: string): Pat
   }
   const last = segments[segments.length - 1];
   const field = findField(owner, last);
-  if (!field) throw noSuchColumn(s, raw, last, owner.name);
+  // Tooling-only columns (ConnectedApplication.DeveloperName) do not exist on the data API.
+  if (!field || (field.toolingOnly === true && s.api !== 'tooling')) throw noSuchColumn(s, raw, last, owner.name);
   const finalOwner = owner;
   const { store } = s;
   const get: Getter = (r) => {
@@ -829,7 +845,11 @@ export const executeSoql = (store: OrgStore, text: string, options: QueryOptions
     return { totalSize: rows.length, rowCount: rows.length, page: (from, to) => rows.slice(from, to) };
   }
   const rows = window(sortRows(matched, keys, (r) => keys.map((k) => k.get(r))));
-  return { totalSize: rows.length, rowCount: rows.length, page: (from, to) => rows.slice(from, to).map((r) => render(s, obj, r, nodes)) };
+  const page = (from: number, to: number): JsonRecord[] => rows.slice(from, to).map((r) => render(s, obj, r, nodes));
+  if (obj.name === 'OauthToken') {
+    return { totalSize: rows.length, rowCount: Math.min(rows.length, OAUTH_TOKEN_CAP), maxBatch: OAUTH_TOKEN_PAGE, page };
+  }
+  return { totalSize: rows.length, rowCount: rows.length, page };
 };
 
 /** Runs a query and answers every row in one result (no paging): for tests and internal callers. */
@@ -873,7 +893,7 @@ const queryRoute = (api: QueryApi) => (req: EmuRequest, match: RegExpMatchArray,
   req.log.soql = q;
   const executed = executeSoql(store, q, { api, version });
   if (req.url.searchParams.get('columns') === 'true') return json(200, columnMetadata(store.schema, q));
-  const cursor: Cursor = { executed, batch: batchSizeOf(req) };
+  const cursor: Cursor = { executed, batch: Math.min(batchSizeOf(req), executed.maxBatch ?? MAX_BATCH) };
   const locator = newLocator();
   let open = cursors.get(store);
   if (!open) {

@@ -6,7 +6,17 @@
  * `system: true` and is not counted: the write count is "what clients changed".
  */
 import { randomBytes } from 'node:crypto';
-import { buildSchema, findField, findObject, objectForKeyPrefix, type FieldDef, type ObjectDef, type Schema } from './schema.js';
+import {
+  buildSchema,
+  findField,
+  findObject,
+  isPermissionable,
+  objectForKeyPrefix,
+  STANDARD_DATA_OBJECTS,
+  type FieldDef,
+  type ObjectDef,
+  type Schema,
+} from './schema.js';
 
 export type SRecord = Record<string, unknown> & { Id: string };
 
@@ -33,6 +43,47 @@ export type EmulatorSettings = {
   loginIpRanges?: Record<string, Array<{ start: string; end: string; description?: string }>>;
   /** The client address token requests are seen from (LoginHistory.SourceIp); default 127.0.0.1. See oauth.ts. */
   sourceIp?: string;
+  /**
+   * Whether JWT bearer and client credentials logins leave OauthToken rows (unconfirmed: these flows issue no refresh
+   * token). Default false, the reading an inventory must survive. See tokens.ts.
+   */
+  serverToServerOauthTokens?: boolean;
+  /** OauthToken.AppMenuItemId of External Client App tokens: 'null' (default; often null in real orgs) or 'linked'. */
+  ecaTokenAppMenuItem?: 'null' | 'linked';
+  /** Which External Client Apps GET /apps/oauth/usage lists: 'withTokens' (default) or 'all'. See usage.ts. */
+  oauthUsageApps?: 'withTokens' | 'all';
+  /** A staged credential past its 30 days: 'listedAsExpired' (default, still occupies the slot) or 'removed'. */
+  stagedCredentialsAfterExpiry?: 'listedAsExpired' | 'removed';
+  /** A replaced certificate during the propagation window: 'previousCertificate' (default) or 'appUnavailable'. */
+  certificatePropagation?: 'previousCertificate' | 'appUnavailable';
+  /**
+   * Fields this org does not have, by object (edition- or feature-dependent fields, e.g.
+   * `{ "PermissionSet": ["PermissionsBypassMFAForUiLogins"] }`): describe omits them, SOQL and writes naming them
+   * answer INVALID_FIELD as a real org does.
+   */
+  absentFields?: Record<string, string[]>;
+  /** Objects this org does not have (e.g. `["ExternalClientApplication"]`): INVALID_TYPE in SOQL, NOT_FOUND on REST. */
+  absentObjects?: string[];
+  /**
+   * How retrieve and readMetadata spell ExtlClntAppOauthConfigurablePolicies.commaSeparatedPermissionSet. The type
+   * page says "Permission set IDs"; Salesforce's own sample and source-tracked metadata from real orgs use API names
+   * (eca-deploy.md §5). Deploys accept both; this picks the reading under test. Default "names".
+   */
+  permissionSetReferences?: 'names' | 'ids';
+  /**
+   * Setup > External Client App Settings > "Opt in to External Client Apps" (type page ExternalClientApplication).
+   * How the opt-in appears in metadata is unconfirmed (no published ExternalClientAppSettings field): an org setting
+   * here, default on.
+   */
+  externalClientAppsOptIn?: boolean;
+  /**
+   * Objects on which each license lets a permission set grant object permissions, by UserLicense Name or
+   * PermissionSetLicense DeveloperName ("*" = every object). A user may hold object permissions allowed by the user
+   * license or by a permission set license assigned to the user. Licenses not listed allow every object. Help,
+   * "Salesforce Integration user license": object access comes from the Salesforce API Integration permission set
+   * license (integration_user.htm; governance-facts.md §5).
+   */
+  licenseObjects?: Record<string, string[] | '*'>;
 };
 
 export type Fixture = {
@@ -127,20 +178,27 @@ export class OrgStore {
   private readonly records = new Map<string, Map<string, SRecord>>();
   private readonly metadata = new Map<string, Map<string, MetadataComponent>>();
   private idCounter = 1;
+  private readonly keyPrefixes: Map<string, string>;
   /** Recomputes records derived from metadata (apps); installed by apps.ts so the store stays generic. */
   private deriver?: StoreDeriver;
 
   public constructor(fixture: Fixture, deriver?: StoreDeriver) {
-    this.schema = buildSchema();
     this.settings = { propagationSeconds: 0, apiVersions: defaultApiVersions(), ...(fixture.emulator ?? {}) };
+    const schema = buildSchema();
+    // Key prefixes of every object, also those this org lacks: Ids of app records stay mintable (apps.ts).
+    this.keyPrefixes = new Map([...schema.values()].map((d) => [d.name.toLowerCase(), d.keyPrefix]));
+    this.schema = withoutAbsent(schema, this.settings);
     this.deriver = deriver;
     const orgs = fixture.records?.Organization ?? [];
     this.orgId = (orgs[0]?.Id as string | undefined) ?? this.newId('Organization');
     for (const [type, rows] of Object.entries(fixture.records ?? {})) {
+      // Rows of an object the org does not have are not there; nor are values of fields it lacks.
+      if (this.isAbsent(type)) continue;
       const def = this.requireObject(type);
       for (const row of rows) {
-        const { attributes, ...fields } = row as Record<string, unknown> & { attributes?: unknown };
+        const { attributes, ...given } = row as Record<string, unknown> & { attributes?: unknown };
         void attributes;
+        const fields = Object.fromEntries(Object.entries(given).filter(([f]) => f === 'Id' || findField(def, f)));
         const id = (fields.Id as string | undefined) ?? (def.name === 'Organization' ? this.orgId : this.newId(def.name));
         this.table(def.name).set(id, { ...this.defaults(def), ...fields, Id: id });
       }
@@ -150,6 +208,7 @@ export class OrgStore {
     }
     this.recomputeDerived();
     this.recountLicenses();
+    this.syncUserLogins();
   }
 
   // ---- time -------------------------------------------------------------------------------------------
@@ -163,12 +222,14 @@ export class OrgStore {
 
   // ---- ids ----------------------------------------------------------------------------------------------
   public newId(type: string): string {
-    const def = this.requireObject(type);
+    const def = findObject(this.schema, type);
+    const prefix = def?.keyPrefix ?? this.keyPrefixes.get(type.toLowerCase());
+    if (!prefix) throw new ApiError('NOT_FOUND', 'The requested resource does not exist', 404);
     // A store loaded from a dump already holds Ids minted by this counter: never hand one out twice.
     for (;;) {
-      const id15 = `${def.keyPrefix}5g${toBase62(this.idCounter++, 10)}`;
+      const id15 = `${prefix}5g${toBase62(this.idCounter++, 10)}`;
       const id = id15 + idSuffix(id15);
-      if (!this.records.get(def.name)?.has(id)) return id;
+      if (!def || !this.records.get(def.name)?.has(id)) return id;
     }
   }
 
@@ -179,6 +240,11 @@ export class OrgStore {
   }
 
   // ---- records ------------------------------------------------------------------------------------------
+  /** The object is one this org does not have (`emulator.absentObjects`). */
+  public isAbsent(type: string): boolean {
+    return (this.settings.absentObjects ?? []).some((o) => o.toLowerCase() === type.toLowerCase());
+  }
+
   public requireObject(type: string): ObjectDef {
     const def = findObject(this.schema, type);
     if (!def) throw new ApiError('NOT_FOUND', 'The requested resource does not exist', 404);
@@ -188,6 +254,19 @@ export class OrgStore {
   public all(type: string): SRecord[] {
     const def = findObject(this.schema, type);
     return def ? [...this.table(def.name).values()] : [];
+  }
+
+  /** Number of rows of a type, without copying them. */
+  public count(type: string): number {
+    const def = findObject(this.schema, type);
+    return def ? this.records.get(def.name)?.size ?? 0 : 0;
+  }
+
+  /** The user's UserLogin row (one per user, kept by Salesforce). */
+  public userLoginOf(userId: string): SRecord | undefined {
+    const byId = this.records.get('UserLogin')?.get(userLoginId(userId));
+    if (byId?.UserId === userId) return byId;
+    return this.all('UserLogin').find((r) => r.UserId === userId);
   }
 
   public get(id: string): SRecord | undefined {
@@ -521,6 +600,7 @@ export class OrgStore {
         throw new ApiError('DUPLICATE_VALUE', `Duplicate PermissionSetAssignment. Assignee: ${String(record.AssigneeId)}; Permission Set: ${String(record.PermissionSetId)}`, 400, []);
       }
       this.checkPermissionSetLicense(record);
+      this.checkAssignmentLicense(record);
     }
     if (def.name === 'PermissionSetLicenseAssign' && !before) {
       const dup = this.all('PermissionSetLicenseAssign').find(
@@ -542,6 +622,10 @@ export class OrgStore {
       const dup = this.all(def.name).find((r) => r.ParentId === record.ParentId && String(r[key]).toLowerCase() === String(record[key]).toLowerCase());
       if (dup) throw new ApiError('DUPLICATE_VALUE', `duplicate value found: ${key} duplicates value on record with id: ${dup.Id}`, 400, [key]);
     }
+    if (def.name === 'UserLogin' && record.IsPasswordLocked === true && before?.IsPasswordLocked !== true) {
+      // "From the API, you can set this field to false, but not true" (Object Reference UserLogin). Text unconfirmed.
+      throw new ApiError('FIELD_INTEGRITY_EXCEPTION', 'IsPasswordLocked can only be set to false through the API.', 400, ['IsPasswordLocked']);
+    }
     if (def.name === 'SetupEntityAccess' && !before) {
       const entityType = this.typeOf(String(record.SetupEntityId));
       record.SetupEntityType = entityType;
@@ -556,10 +640,103 @@ export class OrgStore {
         throw new ApiError('INVALID_FIELD', `Invalid sobject type: ${String(record.SobjectType)}`, 400, ['SobjectType']);
       }
       if (def.name === 'FieldPermissions') {
+        // FieldPermissions.Field is a restricted picklist of the permissionable fields (Object Reference,
+        // FieldPermissions; a field that cannot be given is `permissionable: false` in describe: required fields,
+        // system fields). Text as real orgs answer it (salesforce.stackexchange.com/questions/97912, third-party).
         const [objName, fieldName] = String(record.Field).split('.');
-        if (objName !== obj.name || !fieldName || !findField(obj, fieldName)) {
-          throw new ApiError('INVALID_FIELD', `Invalid field: ${String(record.Field)}`, 400, ['Field']);
+        const field = fieldName ? findField(obj, fieldName) : undefined;
+        if (objName.toLowerCase() !== obj.name.toLowerCase() || !field || !isPermissionable(field)) {
+          throw new ApiError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `Field Name: bad value for restricted picklist field: ${String(record.Field)}`, 400, ['Field']);
         }
+      }
+      if (def.name === 'ObjectPermissions') this.checkObjectPermissionLicense(record, obj);
+    }
+    if (def.name === 'PermissionSet') this.checkSystemPermissionLicense(record, before);
+  }
+
+  /** Objects a license lets permission sets grant (emulator.licenseObjects; unlisted licenses allow all). */
+  private licenseAllows(license: SRecord | undefined, object: string): boolean {
+    if (!license) return true;
+    const key = String(license.Name ?? license.DeveloperName ?? '');
+    const allowed = (this.settings.licenseObjects ?? DEFAULT_LICENSE_OBJECTS)[key];
+    if (allowed === undefined || allowed === '*') return true;
+    // Custom objects are available on the Salesforce Integration license (governance-facts.md §5).
+    return object.endsWith('__c') || allowed.some((o) => o.toLowerCase() === object.toLowerCase());
+  }
+
+  /** What a user may hold on an object: their user license, or a permission set license assigned to them. */
+  private userMayHold(user: SRecord, object: string): boolean {
+    if (this.licenseAllows(this.licenseOfUser(user), object)) return true;
+    return this.all('PermissionSetLicenseAssign')
+      .filter((a) => a.AssigneeId === user.Id)
+      .some((a) => {
+        const psl = this.get(String(a.PermissionSetLicenseId));
+        return psl !== undefined && this.licenseAllows(psl, object);
+      });
+  }
+
+  /**
+   * Object permissions a license does not allow (Salesforce Help 001233479, real texts): saving them on a permission
+   * set assigned to a user whose license lacks them answers "Can't save permission set X, which is assigned to a user
+   * with user license Y. The user license doesn't allow the permission: Read Accounts"; a set tied to a user license
+   * (LicenseId) that lacks them, "The user license doesn't allow the permission: Read Accounts" (reference §1.5,
+   * third-party). Status code unconfirmed. In an all-or-none request the whole request rolls back.
+   */
+  private checkObjectPermissionLicense(record: SRecord, obj: ObjectDef): void {
+    const granted = OBJECT_PERMISSION_LABELS.filter(([field]) => record[field] === true).map(([, verb]) => verb);
+    if (!granted.length) return;
+    const label = `${granted[0]} ${pluralLabel(obj.name)}`;
+    const ps = this.get(String(record.ParentId));
+    if (!ps) return;
+    const tied = ps.LicenseId ? this.get(String(ps.LicenseId)) : undefined;
+    if (tied && this.typeOf(tied.Id) === 'UserLicense' && !this.licenseAllows(tied, obj.name)) {
+      throw new ApiError('FIELD_INTEGRITY_EXCEPTION', `The user license doesn't allow the permission: ${label}`, 400, []);
+    }
+    for (const a of this.all('PermissionSetAssignment').filter((x) => x.PermissionSetId === ps.Id)) {
+      const user = this.get(String(a.AssigneeId));
+      if (user && !this.userMayHold(user, obj.name)) {
+        throw new ApiError(
+          'FIELD_INTEGRITY_EXCEPTION',
+          `Can't save permission set ${String(ps.Label ?? ps.Name)}, which is assigned to a user with user license ${String(this.licenseOfUser(user)?.Name ?? '')}. The user license doesn't allow the permission: ${label}`,
+          400,
+          []
+        );
+      }
+    }
+  }
+
+  /**
+   * A permission set tied to a permission set license grants only the system permissions the license allows:
+   * PermissionSetLicense.MaximumPermissions<Name> (Object Reference, PermissionSetLicense). A license field the
+   * record does not carry allows the permission. Text as for object permissions (status code unconfirmed).
+   */
+  private checkSystemPermissionLicense(record: SRecord, before: SRecord | undefined): void {
+    const tied = record.LicenseId ? this.get(String(record.LicenseId)) : undefined;
+    if (!tied || this.typeOf(tied.Id) !== 'PermissionSetLicense') return;
+    for (const [field, value] of Object.entries(record)) {
+      if (!field.startsWith('Permissions') || value !== true || before?.[field] === true) continue;
+      const name = field.slice('Permissions'.length);
+      if (tied[`MaximumPermissions${name}`] === false) {
+        throw new ApiError('FIELD_INTEGRITY_EXCEPTION', `The user license doesn't allow the permission: ${SYSTEM_PERMISSION_LABELS[name] ?? name}`, 400, []);
+      }
+    }
+  }
+
+  /** Assigning a permission set whose object permissions the user's licenses do not allow (Help 001233479; Veeva KB, third-party text). */
+  private checkAssignmentLicense(assignment: SRecord): void {
+    const ps = this.get(String(assignment.PermissionSetId));
+    const user = this.get(String(assignment.AssigneeId));
+    if (!ps || !user || ps.IsOwnedByProfile === true) return;
+    for (const op of this.all('ObjectPermissions').filter((o) => o.ParentId === ps.Id)) {
+      const granted = OBJECT_PERMISSION_LABELS.filter(([field]) => op[field] === true).map(([, verb]) => verb);
+      const object = String(op.SobjectType);
+      if (granted.length && !this.userMayHold(user, object)) {
+        throw new ApiError(
+          'FIELD_INTEGRITY_EXCEPTION',
+          `Can't assign permission set ${String(ps.Label ?? ps.Name)} to user ${String(user.Username)}. The user license doesn't allow the permission: ${granted[0]} ${pluralLabel(object)}`,
+          400,
+          ['PermissionSetId']
+        );
       }
     }
   }
@@ -596,8 +773,23 @@ export class OrgStore {
 
   private afterWrite(def: ObjectDef, ctx: WriteContext): void {
     if (!ctx.system) this.writeCount++;
-    if (def.name === 'User') this.syncProfileAssignments();
+    if (def.name === 'User') {
+      this.syncProfileAssignments();
+      this.syncUserLogins();
+    }
     if (['User', 'PermissionSetLicenseAssign', 'Profile', 'UserLicense'].includes(def.name)) this.recountLicenses();
+  }
+
+  /** Every user has one UserLogin row (Object Reference UserLogin); Salesforce creates it with the user. */
+  private syncUserLogins(): void {
+    const table = this.table('UserLogin');
+    const have = new Set([...table.values()].map((r) => String(r.UserId)));
+    for (const user of this.table('User').values()) {
+      if (have.has(user.Id)) continue;
+      const derived = userLoginId(user.Id);
+      const id = table.has(derived) ? this.newId('UserLogin') : derived;
+      table.set(id, { Id: id, UserId: user.Id, IsFrozen: false, IsPasswordLocked: false, LastModifiedDate: this.timestamp() });
+    }
   }
 
   /**
@@ -625,10 +817,88 @@ export class OrgStore {
   }
 }
 
+/** Default `emulator.licenseObjects`: the Salesforce Integration user license alone grants no standard-object access;
+ * the Salesforce API Integration permission set license grants the objects of the Integration license (Help,
+ * integration_user.htm; governance-facts.md §5: Account, Contact, Lead, Opportunity, Case, Task, Event, custom
+ * objects, ...). The full Salesforce license allows everything. */
+const DEFAULT_LICENSE_OBJECTS: Record<string, string[] | '*'> = {
+  Salesforce: '*',
+  'Salesforce Integration': [],
+  SalesforceAPIIntegrationPsl: [...STANDARD_DATA_OBJECTS, 'ContentDocument', 'ContentVersion'],
+};
+
+/** ObjectPermissions fields and the words Salesforce uses for them in "doesn't allow the permission: Read Accounts". */
+const OBJECT_PERMISSION_LABELS: Array<[field: string, verb: string]> = [
+  ['PermissionsRead', 'Read'],
+  ['PermissionsCreate', 'Create'],
+  ['PermissionsEdit', 'Edit'],
+  ['PermissionsDelete', 'Delete'],
+  ['PermissionsViewAllRecords', 'View All'],
+  ['PermissionsModifyAllRecords', 'Modify All'],
+];
+
+/** Plural labels of the standard objects (English UI); other objects answer their API name. */
+const PLURAL_LABELS: Record<string, string> = {
+  Account: 'Accounts',
+  Contact: 'Contacts',
+  Lead: 'Leads',
+  Opportunity: 'Opportunities',
+  Case: 'Cases',
+  Task: 'Tasks',
+  Event: 'Events',
+};
+const pluralLabel = (object: string): string => PLURAL_LABELS[object] ?? object;
+
+/** UI labels of the system permissions a license may cap (Setup > Permission Sets > System Permissions). */
+const SYSTEM_PERMISSION_LABELS: Record<string, string> = {
+  ApiEnabled: 'API Enabled',
+  ApiUserOnly: 'API Only User',
+  ModifyAllData: 'Modify All Data',
+  ViewAllData: 'View All Data',
+};
+
+/** The catalogue of an org without the objects and fields the fixture says it lacks. */
+const withoutAbsent = (schema: Schema, settings: EmulatorSettings): Schema => {
+  const objects = new Set((settings.absentObjects ?? []).map((o) => o.toLowerCase()));
+  for (const name of [...schema.keys()]) if (objects.has(name.toLowerCase())) schema.delete(name);
+  for (const def of schema.values()) {
+    def.childRelationships = def.childRelationships.filter((c) => !objects.has(c.childSObject.toLowerCase()));
+    for (const f of def.fields.values()) if (f.referenceTo) f.referenceTo = f.referenceTo.filter((t) => !objects.has(t.toLowerCase()));
+  }
+  for (const [object, fields] of Object.entries(settings.absentFields ?? {})) {
+    const def = findObject(schema, object);
+    if (!def) continue;
+    for (const field of fields) {
+      const f = findField(def, field);
+      if (f && f.name !== 'Id') def.fields.delete(f.name);
+    }
+  }
+  return schema;
+};
+
 export const defaultApiVersions = (): string[] => {
   const out: string[] = [];
   for (let v = 20; v <= 66; v++) out.push(`${v}.0`);
   return out;
+};
+
+/** State a module keeps per org beside the store (made on first use, gone with the store). */
+export const perStore = <T>(make: () => T): ((store: OrgStore) => T) => {
+  const all = new WeakMap<OrgStore, T>();
+  return (store) => {
+    let v = all.get(store);
+    if (v === undefined) {
+      v = make();
+      all.set(store, v);
+    }
+    return v;
+  };
+};
+
+/** The Id of a user's UserLogin row: derived from the User Id so that it is stable across dumps (format unconfirmed). */
+export const userLoginId = (userId: string): string => {
+  const id15 = `060${userId.slice(3, 15)}`;
+  return id15 + idSuffix(id15);
 };
 
 export const newAccessToken = (orgId: string): string =>

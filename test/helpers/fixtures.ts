@@ -10,6 +10,19 @@ import type { Fixture, MetadataComponent } from '../emulator/index.js';
 
 export const defaultFixture = (): Fixture => JSON.parse(readFileSync(DEFAULT_FIXTURE, 'utf8')) as Fixture;
 
+/** The fields a new User needs (the required ones of the Object Reference), on the given profile. */
+export const newUserFields = (username: string, profileId: string): Record<string, unknown> => ({
+  Username: username,
+  LastName: 'Integration',
+  Email: 'owner@example.com',
+  Alias: 'integ',
+  TimeZoneSidKey: 'America/Los_Angeles',
+  LocaleSidKey: 'en_US',
+  EmailEncodingKey: 'UTF-8',
+  LanguageLocaleKey: 'en_US',
+  ProfileId: profileId,
+});
+
 const byName = (fx: Fixture, type: string, field: string, value: string): string => {
   const row = fx.records?.[type]?.find((r) => r[field] === value);
   if (!row) throw new Error(`default fixture has no ${type} with ${field}=${value}`);

@@ -770,4 +770,38 @@ describe('checks', () => {
       expectResult(run('live-api-call', healthySnapshot(), healthyContext({ live: undefined })), 'skip');
     });
   });
+
+  describe('a read the org refused', () => {
+    const refused = (query: string, object: string, affects: Array<'app' | 'user' | 'permissions'>): NonNullable<OrgSnapshot['readFailures']>[number] => ({
+      query,
+      object,
+      errorCode: 'INVALID_FIELD',
+      message: "No such column 'PermissionsBypassMFAForUiLogins' on entity 'PermissionSet'.",
+      affects,
+    });
+
+    it('skips the checks that need it, naming the query and Salesforce\'s error, instead of reading "no rows"', () => {
+      const snapshot = { ...healthySnapshot(), permissionSets: {}, readFailures: [refused('userPermissionSets', 'PermissionSet', ['permissions'])] };
+      const results = runChecks(snapshot, healthyContext());
+      const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+      for (const id of ['user-api-enabled', 'user-api-only', 'user-permission-set-assigned', 'user-least-privilege', 'app-permission-set-associated']) {
+        expectResult(byId[id], 'skip', 'PermissionSet', 'userPermissionSets', "INVALID_FIELD: No such column 'PermissionsBypassMFAForUiLogins'");
+      }
+      // Checks that do not read permission sets still run.
+      expectResult(byId['user-exists'], 'pass');
+      expectResult(byId['app-exists'], 'pass');
+      expectResult(byId['app-pkce'], 'pass');
+    });
+
+    it('skips the app checks when the app could not be looked up, and the user checks when the user could not', () => {
+      const noApp = { ...healthySnapshot(), app: undefined, readFailures: [refused('ecas', 'ExternalClientApplication', ['app'])] };
+      expectResult(run('app-exists', noApp), 'skip', 'ExternalClientApplication', 'ecas');
+      expectResult(run('app-scopes', noApp), 'skip', 'ExternalClientApplication');
+      expectResult(run('user-api-enabled', noApp), 'pass');
+      const noUser = { ...healthySnapshot(), user: undefined, readFailures: [refused('user', 'User', ['user'])] };
+      expectResult(run('user-exists', noUser), 'skip', 'User', 'user');
+      // A failure that leaves nothing unknown (affects nothing) skips nothing.
+      expectResult(run('user-api-enabled', { ...healthySnapshot(), readFailures: [refused('logins', 'LoginHistory', [])] }), 'pass');
+    });
+  });
 });

@@ -6,7 +6,7 @@ import { deriveAppRecords, agePropagation } from '../emulator/apps.js';
 import { Faults } from '../emulator/faults.js';
 import type { EmuRequest } from '../emulator/http.js';
 import { ApiError, idSuffix, OrgStore } from '../emulator/store.js';
-import { defaultFixture, integrationFixture } from '../helpers/fixtures.js';
+import { defaultFixture, integrationFixture, newUserFields } from '../helpers/fixtures.js';
 
 const newStore = (): OrgStore => new OrgStore(defaultFixture(), deriveAppRecords);
 
@@ -23,17 +23,8 @@ const expectApiError = (fn: () => unknown, errorCode: string, message?: RegExp):
   throw new Error(`expected ${errorCode}`);
 };
 
-const userFields = (store: OrgStore, username: string, profile = 'Minimum Access - API Only Integrations'): Record<string, unknown> => ({
-  Username: username,
-  LastName: 'Integration',
-  Email: 'owner@example.com',
-  Alias: 'integ',
-  TimeZoneSidKey: 'America/Los_Angeles',
-  LocaleSidKey: 'en_US',
-  EmailEncodingKey: 'UTF-8',
-  LanguageLocaleKey: 'en_US',
-  ProfileId: store.all('Profile').find((p) => p.Name === profile)!.Id,
-});
+const userFields = (store: OrgStore, username: string, profile = 'Minimum Access - API Only Integrations'): Record<string, unknown> =>
+  newUserFields(username, store.all('Profile').find((p) => p.Name === profile)!.Id);
 
 describe('emulator store', () => {
   it('computes the case-safe 18-character Id suffix as Salesforce documents it', () => {

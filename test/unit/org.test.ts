@@ -11,6 +11,12 @@ import {
   parseRefreshPolicy,
   parseRefreshPolicyWords,
 } from '../../src/salesforce/policies.js';
+import {
+  ecaMemberName,
+  ecaToAppConfig,
+  permissionSetIdsOf,
+  permissionSetReferenceForm,
+} from '../../src/org/app-metadata.js';
 import { ecaComponents } from '../../src/org/deploy.js';
 import { orgLoginFacts } from '../../src/org/snapshot.js';
 import { exchangeToken, tokenEndpoint } from '../../src/org/token.js';
@@ -104,7 +110,7 @@ describe('app metadata mapping', () => {
       },
       certificatePem: 'CERT',
       clientCredentials: false,
-      permissionSetIds: ['0PS000000000001AAA'],
+      permissionSetNames: ['HubSpot_Integration'],
       profileIds: [],
     });
     expect(comps.map((c) => c.type)).to.deep.equal([
@@ -119,9 +125,38 @@ describe('app metadata mapping', () => {
     expect(global).to.not.have.property('consumerKey');
     expect(comps[3].component).to.include({
       permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
-      commaSeparatedPermissionSet: '0PS000000000001AAA',
+      // API names, as Salesforce's sample and metadata from real orgs write them (the guide's text says Ids).
+      commaSeparatedPermissionSet: 'HubSpot_Integration',
       refreshTokenPolicyType: 'Infinite',
       ipRelaxationPolicyType: 'Bypass',
     });
+  });
+
+  it('reads commaSeparatedPermissionSet in both forms (API names and Ids) and tells which form the org answered', () => {
+    const byName = (n: string): string | undefined => ({ hubspot_integration: '0PS000000000001AAA' })[n.toLowerCase()];
+    expect(permissionSetIdsOf('HubSpot_Integration, 0PS000000000002AAA, Unknown_Set', byName)).to.deep.equal(['0PS000000000001AAA', '0PS000000000002AAA']);
+    expect(permissionSetReferenceForm('0PS000000000001AAA,0PS000000000002')).to.equal('ids');
+    expect(permissionSetReferenceForm('HubSpot_Integration')).to.equal('names');
+    expect(permissionSetReferenceForm('')).to.equal(undefined);
+    const app = ecaToAppConfig(
+      'HubSpot_Integration',
+      { ExtlClntAppOauthConfigurablePolicies: { commaSeparatedPermissionSet: 'HubSpot_Integration', permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } },
+      { id: '0xI000000000001AAA' },
+      { permissionSetIdByName: byName }
+    );
+    expect(app.permissionSetIds).to.deep.equal(['0PS000000000001AAA']);
+  });
+
+  it('keeps every External Client App component name within 40 characters, and two long apps apart', () => {
+    expect(ecaMemberName('HubSpot_Integration', '_oauthPlcy')).to.equal('HubSpot_Integration_oauthPlcy');
+    const a = 'Customer_Data_Platform_Sync_Integration';
+    const b = 'Customer_Data_Platform_Sink_Integration';
+    for (const suffix of ['_oauth', '_glbloauth', '_oauthPlcy', '_plcy']) {
+      const name = ecaMemberName(a, suffix);
+      expect(name.length, name).to.be.at.most(40);
+      expect(name).to.match(/^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$/);
+      expect(name.endsWith(suffix)).to.equal(true);
+      expect(ecaMemberName(b, suffix)).to.not.equal(name);
+    }
   });
 });

@@ -117,7 +117,8 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
     const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
     const failOn = flags['fail-on'];
-    const failed = reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0));
+    // A read the org refused leaves checks unable to run: the run cannot vouch for the integration.
+    const failed = reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0) || Boolean(r.readFailures?.some((f) => f.skippedChecks)));
     const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
