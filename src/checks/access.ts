@@ -2,7 +2,7 @@
  * What the user holds: the profile's permission set plus the permission sets assigned and not expired. Every
  * check that asks "does the user have X, and through what?" goes through here.
  */
-import type { AssignmentInfo, OrgSnapshot, PermissionSetInfo, UserInfo } from '../org/types.js';
+import type { AssignmentInfo, OrgSnapshot, PermissionSetInfo, UserInfo } from '../org/index.js';
 import { say } from './messages.js';
 
 export type PermissionSource = {

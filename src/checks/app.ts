@@ -2,9 +2,11 @@
  * App checks: the External Client App or Connected App the external system authenticates against
  * (seed 001 steps 2 to 6, seed 004 for client credentials).
  */
-import type { AppConfig, IpRelaxation, RefreshTokenPolicy } from '../org/types.js';
-import type { Check } from './types.js';
-import { defineCheck, doctorFixCommand, list, needsApp, needsAppAndUser, worst, type Outcome } from './define.js';
+import type { AppConfig, IpRelaxation } from '../org/index.js';
+import { editDistance } from '../salesforce/names.js';
+import { formatRefreshPolicy } from '../salesforce/policies.js';
+import type { Check, Repair } from './types.js';
+import { defineCheck, doctorFixCommand, list, needsApp, needsAppAndUser, worst, type FixDefaults, type Outcome } from './define.js';
 import { heldSets, sourcesGranting, describeSource, setName } from './access.js';
 import { isSha2Signature, readCertificate } from './certificate.js';
 import { say } from './messages.js';
@@ -15,25 +17,12 @@ const EXPIRY_WARNING_DAYS = 30;
 const MIN_RSA_BITS = 2048;
 const PROPAGATION_MINUTES = 10;
 
-/** The fixes `doctor --fix` applies to the app's policies. */
-const autoFix = { command: doctorFixCommand, autoFixable: true };
+/** The fixes `doctor --fix` applies to the app: the setting it changes, and nothing else. */
+const repairs = (setting: Extract<Repair, { part: 'app' }>['setting']): FixDefaults => ({ command: doctorFixCommand, repair: { part: 'app', setting } });
 
 const appKind = (app: AppConfig): string => say(`kind.${app.kind}`);
 
 const isoDate = (date: Date): string => date.toISOString().slice(0, 10);
-
-/** Edit distance, for "did you mean" on a missing app name. */
-const distance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-};
 
 const normalize = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
@@ -41,15 +30,12 @@ export const nearMatches = (name: string, candidates: readonly string[]): string
   const wanted = normalize(name);
   return candidates.filter((candidate) => {
     const other = normalize(candidate);
-    return other.includes(wanted) || wanted.includes(other) || distance(wanted, other) <= 3;
+    return other.includes(wanted) || wanted.includes(other) || editDistance(wanted, other) <= 3;
   });
 };
 
 /** Shows enough of a consumer key to tell two apart, not the whole value. */
 export const maskKey = (key: string): string => (key.length > 12 ? `${key.slice(0, 6)}…${key.slice(-4)}` : key);
-
-export const formatRefreshTokenPolicy = (policy: RefreshTokenPolicy): string =>
-  [policy.type, policy.value, policy.unit].filter((part) => part !== undefined).join(':');
 
 export const appExists: Check = defineCheck({
   id: 'app-exists',
@@ -171,7 +157,7 @@ export const appScopes: Check = defineCheck({
 export const appPkce: Check = defineCheck({
   id: 'app-pkce',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('pkce'),
   run: needsApp((app, snapshot, ctx, report) => {
     if (!app.pkceRequired) return report.pass([app.name]);
     // PKCE belongs to the authorization-code flows; seed 001 step 2 requires it off for JWT bearer.
@@ -182,14 +168,14 @@ export const appPkce: Check = defineCheck({
 export const appJwtAccessTokens: Check = defineCheck({
   id: 'app-jwt-access-tokens',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('named-user-jwt'),
   run: needsApp((app, snapshot, ctx, report) => (app.namedUserJwt ? report.warn([app.name]) : report.pass([app.name]))),
 });
 
 export const appAdminApproved: Check = defineCheck({
   id: 'app-admin-approved',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('admin-approved'),
   run: needsApp((app, snapshot, ctx, report) => {
     if (app.permittedUsers === 'AdminApprovedPreAuthorized') return report.pass([app.name, app.permittedUsers]);
     // Client credentials runs as the run-as user and asks no approval: self-authorization is a risk, not a break.
@@ -202,9 +188,9 @@ export const appAdminApproved: Check = defineCheck({
 export const appRefreshTokenPolicy: Check = defineCheck({
   id: 'app-refresh-token-policy',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('refresh-token-policy'),
   run: needsApp((app, snapshot, ctx, report) => {
-    const policy = formatRefreshTokenPolicy(app.refreshTokenPolicy);
+    const policy = formatRefreshPolicy(app.refreshTokenPolicy);
     // Client credentials issues no refresh token and keeps no approval record: the policy does not apply.
     if (ctx.flow === 'client-credentials') return report.pass([policy], 'pass.client-credentials');
     return app.refreshTokenPolicy.type === 'infinite' ? report.pass([policy]) : report.fail([policy]);
@@ -221,7 +207,7 @@ const IP_RELAXATION_LABEL: Record<IpRelaxation, string> = {
 export const appIpRelaxation: Check = defineCheck({
   id: 'app-ip-relaxation',
   group: 'app',
-  fix: autoFix,
+  fix: repairs('ip-relaxation'),
   run: needsApp((app, snapshot, ctx, report) => {
     const tokens = [app.ipRelaxation, say(`ip.${IP_RELAXATION_LABEL[app.ipRelaxation]}`)];
     // A headless integration can answer no second factor and holds no refresh token: only BYPASS relaxes it.
@@ -233,7 +219,7 @@ export const appPermissionSetAssociated: Check = defineCheck({
   id: 'app-permission-set-associated',
   group: 'app',
   reads: ['app', 'user', 'permissions'],
-  fix: autoFix,
+  fix: repairs('permission-sets'),
   run: needsAppAndUser((app, user, snapshot, ctx, report) => {
     if (ctx.flow === 'client-credentials' && app.permittedUsers === 'AllSelfAuthorized') {
       return report.skip('self-authorized', [app.name]);

@@ -5,8 +5,8 @@
  *   <id>.fix (or <id>.fix.<variant>)                         the Setup path of the fix
  *   skip.<reason>                                             shared skip reasons
  */
-import type { AppConfig, OrgSnapshot, ReadAspect, UserInfo } from '../org/types.js';
-import type { Check, CheckContext, CheckGroup, CheckResult, Fix } from './types.js';
+import type { AppConfig, OrgSnapshot, ReadAspect, UserInfo } from '../org/index.js';
+import type { Check, CheckContext, CheckGroup, CheckResult, Fix, Repair } from './types.js';
 import { say, type Tokens } from './messages.js';
 
 export type Outcome = Omit<CheckResult, 'id' | 'group'>;
@@ -19,7 +19,6 @@ export type ProblemOptions = {
   fixTokens?: Tokens;
   /** Overrides the check's default command; null removes it. */
   command?: string | null;
-  autoFixable?: boolean;
 };
 
 export type Reporter = {
@@ -32,7 +31,8 @@ export type Reporter = {
 export type FixDefaults = {
   /** The plugin command that makes the change, given the snapshot (undefined when the plugin cannot). */
   command?: (snapshot: OrgSnapshot) => string;
-  autoFixable?: boolean;
+  /** What `doctor --fix` changes to repair it, when it can. */
+  repair?: Repair;
 };
 
 export type CheckSpec = {
@@ -53,11 +53,11 @@ const DEFAULT_READS: Record<CheckGroup, ReadAspect[]> = { org: [], app: ['app'],
 const buildFix = (id: string, snapshot: OrgSnapshot, defaults: FixDefaults, options: ProblemOptions): Fix => {
   const setup = say(`${id}.${options.fix ?? 'fix'}`, options.fixTokens ?? []);
   const command = options.command === null ? undefined : options.command ?? defaults.command?.(snapshot);
-  const autoFixable = options.autoFixable ?? defaults.autoFixable;
+  const repair = command ? defaults.repair : undefined;
   return {
     setup,
     ...(command ? { command } : {}),
-    ...(command && autoFixable ? { autoFixable: true } : {}),
+    ...(repair ? { autoFixable: true, repair } : {}),
   };
 };
 

@@ -2,20 +2,10 @@
  * Hosts and subdomains: which environment a login URL, an audience or a My Domain subdomain points to
  * (seed 001 step 7), and the sandbox name a sandbox username carries.
  */
-import type { OrgInfo } from '../org/types.js';
+import type { OrgInfo } from '../org/index.js';
+import { hostOf, PRODUCTION_LOGIN, SANDBOX_LOGIN } from '../salesforce/hosts.js';
 
 export type Environment = 'production' | 'sandbox';
-
-export const PRODUCTION_LOGIN = 'login.salesforce.com';
-export const SANDBOX_LOGIN = 'test.salesforce.com';
-
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return url.toLowerCase();
-  }
-};
 
 /** True for login.salesforce.com and test.salesforce.com, which client credentials refuses. */
 export const isGenericLoginHost = (url: string): boolean => [PRODUCTION_LOGIN, SANDBOX_LOGIN].includes(hostOf(url));

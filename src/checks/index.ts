@@ -2,7 +2,7 @@
  * The doctor's checks in report order (Org, App, User, Live) and the function that runs them all. Pure: the
  * snapshot and the live results are read by src/org before this runs.
  */
-import type { OrgSnapshot } from '../org/types.js';
+import type { OrgSnapshot } from '../org/index.js';
 import type { Check, CheckContext, CheckResult } from './types.js';
 import { ORG_CHECKS } from './org.js';
 import { APP_CHECKS } from './app.js';

@@ -2,7 +2,7 @@
  * Live checks: the results of the real token exchange and REST call that src/org performed before the checks
  * ran. A failed exchange is explained by the error catalogue and by the configuration checks that confirm it.
  */
-import type { OrgSnapshot } from '../org/types.js';
+import type { OrgSnapshot } from '../org/index.js';
 import type { Check, CheckContext, CheckResult } from './types.js';
 import { defineCheck, list, runCheck, type Outcome } from './define.js';
 import { explainError } from './errors.js';

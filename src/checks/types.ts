@@ -2,11 +2,20 @@
  * Doctor checks: small pure units over an OrgSnapshot. Each has a stable id (a contract: documented in
  * messages/checks.md, used in JSON/JUnit output and by `--error` to name the checks that confirm a cause).
  */
-import type { OrgSnapshot } from '../org/types.js';
+import type { Flow, LiveResult, OrgSnapshot } from '../org/index.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
 export type CheckGroup = 'org' | 'app' | 'user' | 'live';
+
+/**
+ * What `sf integration doctor --fix` changes to make a failed check pass, as data: the repairs of the failed checks
+ * become one partial desired state, which the planner create uses turns into writes.
+ */
+export type Repair =
+  | { part: 'app'; setting: 'pkce' | 'named-user-jwt' | 'admin-approved' | 'refresh-token-policy' | 'ip-relaxation' | 'permission-sets' }
+  | { part: 'permission-set-license' }
+  | { part: 'assignments' };
 
 export type Fix = {
   /** Where to change it in Setup (with seed 001 step numbers where they apply). */
@@ -15,6 +24,8 @@ export type Fix = {
   command?: string;
   /** True when `sf integration doctor --fix` can apply it. */
   autoFixable?: boolean;
+  /** What --fix changes (present exactly when autoFixable). */
+  repair?: Repair;
 };
 
 export type CheckResult = {
@@ -26,13 +37,8 @@ export type CheckResult = {
   fix?: Fix;
 };
 
-export type Flow = 'jwt' | 'client-credentials';
-
 /** Results of the live checks, performed by src/org before the checks run (checks stay pure). */
-export type LiveResult = {
-  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string };
-  apiCall?: { ok: boolean; status?: number; error?: string };
-};
+export type { LiveResult } from '../org/index.js';
 
 /** What the user asked the integration to be allowed (from a create spec), for drift. */
 export type DesiredAccess = {

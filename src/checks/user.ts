@@ -2,7 +2,9 @@
  * User checks: the integration user, its license, profile and permission sets (seed 000, seed 001 step 5,
  * seed 003 least privilege, seed 004 API only).
  */
-import type { OrgSnapshot, UserInfo } from '../org/types.js';
+import type { OrgSnapshot, UserInfo } from '../org/index.js';
+import { API_INTEGRATION_PSL, API_INTEGRATION_PSL_LABEL, INTEGRATION_LICENSE } from '../salesforce/licenses.js';
+import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from '../salesforce/permissions.js';
 import type { Check, DesiredAccess } from './types.js';
 import { defineCheck, doctorFixCommand, list, needsUser, type Outcome } from './define.js';
 import {
@@ -16,11 +18,6 @@ import {
 } from './access.js';
 import { sandboxName } from './domain.js';
 import { say } from './messages.js';
-import { DANGEROUS_OBJECT_PERMISSIONS, dangerousPermission, INTEGRATION_BASELINE } from './tiers.js';
-
-export const INTEGRATION_LICENSE = 'Salesforce Integration';
-export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
-const API_INTEGRATION_PSL_LABEL = 'Salesforce API Integration';
 
 const createCommand = (snapshot: OrgSnapshot): string =>
   `sf integration create --name NAME${snapshot.user ? ` --username ${snapshot.user.username}` : ''}`;
@@ -84,7 +81,7 @@ export const userPermissionSetAssigned: Check = defineCheck({
   id: 'user-permission-set-assigned',
   group: 'user',
   reads: ['user', 'permissions'],
-  fix: { command: doctorFixCommand, autoFixable: true },
+  fix: { command: doctorFixCommand, repair: { part: 'assignments' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const assignments = integrationAssignments(snapshot, user);
     const wanted = list((snapshot.app?.permissionSetIds ?? []).map((id) => setName(snapshot, id)));
@@ -106,7 +103,7 @@ export const userPermissionSetLicense: Check = defineCheck({
   id: 'user-permission-set-license',
   group: 'user',
   reads: ['user', 'permissions'],
-  fix: { command: doctorFixCommand, autoFixable: true },
+  fix: { command: doctorFixCommand, repair: { part: 'permission-set-license' } },
   run: needsUser((user, snapshot, ctx, report) => {
     const needing = assignedSets(snapshot, user).filter(({ set }) =>
       [API_INTEGRATION_PSL_LABEL, API_INTEGRATION_PSL].includes(set.licenseName ?? '')

@@ -1,45 +1,26 @@
 /*
  * `sf integration create` as a domain call: desired state from flags or a spec file, one read of the org, input
- * checks before any write, a plan, and (unless --dry-run) the plan applied, verified and documented. The command
- * file only parses flags and renders what this returns.
+ * checks before any write, a plan (create/plan.ts), and (unless --dry-run) the plan applied by the one apply:
+ * key files, records, the app, the live check and the documents are all steps of it. The command file only
+ * parses flags and renders what this returns.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Messages, type Org } from '@salesforce/core';
-import { stringify as toYaml } from 'yaml';
-import { explainError } from '../checks/errors.js';
-import {
-  createCertificate,
-  generateKeyPair,
-  inspectCertificate,
-  keyMatchesCertificate,
-  readKeyFiles,
-  validateKeyPair,
-  writeKeyFiles,
-  writePublicFile,
-  writeSecretFile,
-  CERTIFICATE_FILE,
-  PRIVATE_KEY_FILE,
-} from '../credentials/index.js';
-import { deployEca, upsertConnectedApp } from '../org/deploy.js';
-import { describeObjects } from '../org/describe.js';
-import { readConsumerCredentials } from '../org/oauth-credentials.js';
-import { readSnapshot } from '../org/snapshot.js';
-import { clientCredentialsExchange, jwtExchange, restCall, type ExchangeResult } from '../org/token.js';
-import { ApiCallError, Transport } from '../org/transport.js';
-import type { OrgSnapshot } from '../org/types.js';
-import { applyPlan, type ApplyHooks, type StepResult } from '../plan/apply.js';
-import { PlanBlocked, planIntegration, type LocalCredentials } from '../plan/plan.js';
-import type { Plan, StepId } from '../plan/types.js';
-import { renderRunbook } from '../report/runbook.js';
-import { buildSpec, sandboxNameFromSubdomain, specToFile, validateAgainstOrg, type SpecInput, type SpecWarning } from '../spec/index.js';
-import type { IntegrationSpec } from '../spec/types.js';
+import { keyMatchesCertificate, readKeyFiles, validateKeyPair, CERTIFICATE_FILE, PRIVATE_KEY_FILE } from '../credentials/index.js';
+import { buildSpec, sandboxNameFromSubdomain, validateAgainstOrg, type IntegrationSpec, type SpecInput, type SpecWarning } from '../desired/index.js';
+import { ApiCallError, describeObjects, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
+import { applyPlan, outcomeExitCode } from '../plan/apply.js';
+import { PlanBlocked } from '../plan/plan.js';
+import { blockedError, plannedResults, renderSteps, type RenderedStep } from '../plan/render.js';
+import type { Plan, StepId, StepResult } from '../plan/types.js';
+import { defaultOutputDir, keyFilesOf, planIntegration, RUNBOOK_FILE, SECRET_FILE, SPEC_FILE, type LocalCredentials } from './plan.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.create');
 
-export type CreateStepResult = { name: StepId; status: StepResult['status']; subject: string; changes: string[]; error?: string };
+export type CreateStepResult = RenderedStep;
 
 /** The --json result (issue 3). Never holds key material or a consumer secret. */
 export type CreateResult = {
@@ -86,7 +67,8 @@ export type CreateOptions = {
   retryIntervalMs?: number;
 };
 
-export type CreateOutcome = { result: CreateResult; plan: Plan; failed: boolean };
+/** The result, the plan it came from, and the exit code by the rule every writing command shares (0, 1 or 68). */
+export type CreateOutcome = { result: CreateResult; plan: Plan; failed: boolean; exitCode: 0 | 1 | 68 };
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -119,63 +101,31 @@ const assertWritableDir = async (dir: string): Promise<void> => {
   }
 };
 
-/** Errors that a not-yet-propagated app answers with (seed 001: 2 to 10 minutes after a change). */
-const PROPAGATION_ERRORS = /client identifier invalid|not installed in this org|user hasn't approved this consumer|app_not_found/i;
-
 /** What the output directory and the flags hold, decided before any write. */
-const localCredentials = async (spec: IntegrationSpec, outputDir: string): Promise<LocalCredentials & { privateKeyPem?: string }> => {
-  if (spec.flow !== 'jwt') return { source: 'none' };
+const localState = async (spec: IntegrationSpec, outputDir: string): Promise<LocalCredentials & { privateKeyPem?: string }> => {
+  const documentsWritten = (await exists(join(outputDir, RUNBOOK_FILE))) && (await exists(join(outputDir, SPEC_FILE)));
+  if (spec.flow !== 'jwt') return { source: 'none', documentsWritten };
   const c = spec.certificate;
   // The spec refuses half a pair (error.KeyPairIncomplete in messages/spec.md), so both or neither are set here.
   if (c.privateKeyFile && c.certificateFile) {
     const files = await readKeyFiles(c.privateKeyFile, c.certificateFile);
     validateKeyPair(files.privateKeyPem, files.certificatePem);
-    return { source: 'provided', certificatePem: files.certificatePem };
+    return { source: 'provided', certificatePem: files.certificatePem, privateKeyPem: files.privateKeyPem, documentsWritten };
   }
   const keyFile = join(outputDir, PRIVATE_KEY_FILE);
   const certFile = join(outputDir, CERTIFICATE_FILE);
   if (!(await exists(keyFile))) {
     if (await exists(certFile)) throw messages.createError('error.CertificateWithoutKey', [certFile]);
-    return { source: 'generate' };
+    return { source: 'generate', documentsWritten };
   }
   if (!(await exists(certFile))) throw messages.createError('error.KeyWithoutCertificate', [keyFile]);
   const files = await readKeyFiles(keyFile, certFile);
   if (!keyMatchesCertificate(files.privateKeyPem, files.certificatePem ?? '')) throw messages.createError('error.OutputDirMismatch', [outputDir]);
   validateKeyPair(files.privateKeyPem, files.certificatePem);
-  return { source: 'existing', certificatePem: files.certificatePem, privateKeyPem: files.privateKeyPem };
-};
-
-const blocked = (e: PlanBlocked): Error => {
-  const first = e.problems[0];
-  return messages.createError(first.key, first.tokens.map(String));
+  return { source: 'existing', certificatePem: files.certificatePem, privateKeyPem: files.privateKeyPem, documentsWritten };
 };
 
 const warningText = (w: SpecWarning): string => w.message;
-
-/** Runs the live exchange the way the external system will, retrying while the app propagates. */
-const verifyLive = async (
-  transport: Transport,
-  snap: OrgSnapshot,
-  spec: IntegrationSpec,
-  credentials: { consumerKey?: string; consumerSecret?: string; privateKeyPem?: string },
-  opts: { waitMinutes: number; retryIntervalMs: number }
-): Promise<ExchangeResult> => {
-  const deadline = Date.now() + opts.waitMinutes * 60_000;
-  // Token requests go to the org's own host (My Domain); client credentials must (seed 004).
-  const tokenUrl = snap.org.instanceUrl;
-  for (;;) {
-    const result =
-      spec.flow === 'jwt'
-        ? // eslint-disable-next-line no-await-in-loop
-          await jwtExchange({ tokenUrl, clientId: credentials.consumerKey ?? '', username: spec.user.username, audience: snap.org.audience, privateKeyPem: credentials.privateKeyPem ?? '' })
-        : // eslint-disable-next-line no-await-in-loop
-          await clientCredentialsExchange({ tokenUrl, clientId: credentials.consumerKey ?? '', clientSecret: credentials.consumerSecret ?? '' });
-    const transient = !result.ok && PROPAGATION_ERRORS.test(`${result.error ?? ''} ${result.errorDescription ?? ''}`);
-    if (result.ok || !transient || Date.now() >= deadline) return result;
-    // eslint-disable-next-line no-await-in-loop
-    await new Promise((r) => setTimeout(r, opts.retryIntervalMs));
-  }
-};
 
 type Prepared = {
   transport: Transport;
@@ -237,14 +187,14 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   if (spec.app.kind === 'connected-app' && spec.flow === 'client-credentials' && opts.verify) {
     throw messages.createError('error.ConnectedAppSecret');
   }
-  const outputDir = resolve(opts.outputDir ?? `./${spec.name.replace(/[^A-Za-z0-9_-]+/g, '-')}-integration`);
+  const outputDir = opts.outputDir ? resolvePath(opts.outputDir) : defaultOutputDir(spec);
   if (!opts.dryRun) await assertWritableDir(outputDir);
-  const local = await localCredentials(spec, outputDir);
+  const local = await localState(spec, outputDir);
   try {
-    const plan = planIntegration(spec, snap, local, { verify: opts.verify });
+    const plan = planIntegration(spec, snap, local, { verify: opts.verify, waitMinutes: opts.waitMinutes, outputDir, targetOrg: opts.targetOrgAlias });
     return { transport, snap, spec, warnings: built.warnings.map(warningText), outputDir, local, plan };
   } catch (e) {
-    throw e instanceof PlanBlocked ? blocked(e) : e;
+    throw e instanceof PlanBlocked ? blockedError(e) : e;
   }
 };
 
@@ -266,128 +216,37 @@ const baseResult = (p: Prepared, dryRun: boolean): CreateResult => ({
   warnings: p.warnings,
 });
 
-/** State the apply hooks share: what was generated, read back and proved during the run (written by the hooks). */
-type RunState = { certificatePem?: string; privateKeyPem?: string; consumerKey?: string; consumerSecretFile?: string; verified: boolean; appId?: string };
-
-/** The non-record steps of create: key files, the app, the live check. */
-/* eslint-disable no-param-reassign -- the hooks fill in the run's shared state */
-const createHooks = (p: Prepared, opts: CreateOptions, state: RunState): ApplyHooks => {
-  const { transport, spec, outputDir } = p;
-  return {
-    writeCredentials: async (): Promise<void> => {
-      const pair = await generateKeyPair(spec.certificate.keySize);
-      const cert = createCertificate({ privateKeyPem: pair.privateKeyPem, commonName: `${spec.name} integration`, validityDays: spec.certificate.validityDays });
-      await writeKeyFiles(outputDir, { privateKeyPem: pair.privateKeyPem, certificatePem: cert });
-      state.privateKeyPem = pair.privateKeyPem;
-      state.certificatePem = cert;
-    },
-    deployApp: async (op): Promise<void> => {
-      const write = {
-        app: op.app,
-        certificatePem: op.flow === 'jwt' ? state.certificatePem : undefined,
-        clientCredentials: op.flow === 'client-credentials',
-        // By API name: what real orgs accept and return for both app kinds (eca-deploy.md §5).
-        permissionSetNames: [spec.permissionSet.name],
-        runAsUsername: op.runAsUsername,
-      };
-      if (op.app.kind === 'external-client-app') state.appId = (await deployEca(transport, write)).appId;
-      else await upsertConnectedApp(transport, write);
-    },
-    verify: async (): Promise<void> => {
-      const creds = await readConsumerCredentials(transport, { ...spec.app, id: state.appId ?? p.snap.app?.id }, { secret: spec.flow === 'client-credentials' });
-      state.consumerKey = creds.consumerKey;
-      if (creds.consumerSecret) {
-        await mkdir(outputDir, { recursive: true, mode: 0o700 });
-        state.consumerSecretFile = join(outputDir, 'consumer-secret.txt');
-        const current = await readFile(state.consumerSecretFile, 'utf8').catch(() => undefined);
-        // Rewritten only when the org's secret changed (a re-run leaves the file alone).
-        if (current !== `${creds.consumerSecret}\n`) await writeSecretFile(state.consumerSecretFile, `${creds.consumerSecret}\n`);
-      } else if (spec.flow === 'client-credentials') {
-        throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
-      }
-      const exchange = await verifyLive(transport, p.snap, spec, { ...creds, privateKeyPem: state.privateKeyPem }, {
-        waitMinutes: opts.waitMinutes,
-        retryIntervalMs: opts.retryIntervalMs ?? 15_000,
-      });
-      if (!exchange.ok || !exchange.accessToken || !exchange.instanceUrl) {
-        const pair = `${exchange.error ?? ''}: ${exchange.errorDescription ?? ''}`;
-        const likely = explainError(pair).causes[0];
-        throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : ''], [spec.app.name, spec.user.username]);
-      }
-      const call = await restCall(exchange.instanceUrl, exchange.accessToken, transport.apiVersion);
-      if (!call.ok) throw messages.createError('error.VerifyRestFailed', [call.error ?? String(call.status)]);
-      state.verified = true;
-    },
-    onStepStart: (name): void => opts.progress?.stage(name),
-  };
-};
-/* eslint-enable no-param-reassign */
-
-/** runbook.md and integration.yaml: the record of what was set up (seed 000 "Document the integration"). */
-const writeDocs = async (p: Prepared, result: CreateResult, state: RunState, targetOrg: string): Promise<Pick<CreateResult, 'runbookFile' | 'specFile'>> => {
-  await mkdir(p.outputDir, { recursive: true, mode: 0o700 });
-  const certFile = result.certificateFile;
-  const cert = state.certificatePem ?? (certFile && (await exists(certFile)) ? await readFile(certFile, 'utf8') : undefined);
-  const runbookFile = join(p.outputDir, 'runbook.md');
-  const specFile = join(p.outputDir, 'integration.yaml');
-  await writePublicFile(
-    runbookFile,
-    renderRunbook({
-      spec: p.spec,
-      values: { ...result, username: p.spec.user.username },
-      orgId: p.snap.org.id,
-      certificateFile: certFile,
-      certificateExpires: cert ? inspectCertificate(cert).notAfter : undefined,
-      createdAt: new Date().toISOString(),
-      targetOrg,
-    })
-  );
-  await writePublicFile(specFile, toYaml(specToFile(p.spec)));
-  return { runbookFile, specFile };
-};
+const isDone = (results: StepResult[], id: StepId): boolean => results.some((r) => r.name === id && r.status !== 'failed' && r.status !== 'pending' && r.status !== 'skipped');
 
 export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOutcome> => {
   const p = await prepare(org, opts);
   p.warnings.forEach((w) => opts.progress?.warn(w));
   const { spec, snap, plan, local, outputDir, transport } = p;
   if (opts.dryRun) {
-    const status = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' } as const;
     // A plan, not an outcome: each step says what applying would do.
-    const steps = plan.steps.map((s) => ({ name: s.id, status: status[s.action], subject: s.subject, changes: s.changes }));
-    return { result: { ...baseResult(p, true), steps }, plan, failed: false };
+    return { result: { ...baseResult(p, true), steps: renderSteps(plannedResults(plan.steps)) }, plan, failed: false, exitCode: 0 };
   }
 
-  const keyFile = spec.certificate.privateKeyFile ? resolve(spec.certificate.privateKeyFile) : join(outputDir, PRIVATE_KEY_FILE);
-  const certFile = spec.certificate.certificateFile ? resolve(spec.certificate.certificateFile) : join(outputDir, CERTIFICATE_FILE);
-  const state: RunState = {
-    certificatePem: local.certificatePem,
-    privateKeyPem: local.privateKeyPem ?? (local.source === 'provided' ? (await readKeyFiles(keyFile)).privateKeyPem : undefined),
-    verified: false,
-  };
-  const outcome = await applyPlan(plan, transport, createHooks(p, opts, state), { user: snap.user?.id, permissionSet: snap.targetPermissionSetId });
-
+  const outcome = await applyPlan(plan, transport, {
+    values: { user: snap.user?.id, permissionSet: snap.targetPermissionSetId, privateKey: local.privateKeyPem, consumerKey: snap.app?.consumerKey, appId: snap.app?.id },
+    onStepStart: (name) => opts.progress?.stage(name),
+    retryIntervalMs: opts.retryIntervalMs,
+  });
   opts.progress?.stage('report');
-  const consumerKey =
-    state.consumerKey ??
-    snap.app?.consumerKey ??
-    (outcome.failed ? undefined : (await readConsumerCredentials(transport, { ...spec.app, id: state.appId ?? snap.app?.id }, { secret: false })).consumerKey);
+  const keys = keyFilesOf(spec, outputDir);
+  const jwt = spec.flow === 'jwt';
+  const documents = isDone(outcome.results, 'documents');
   const result: CreateResult = {
     ...baseResult(p, false),
-    userId: outcome.ids.user ?? snap.user?.id,
-    consumerKey,
-    privateKeyFile: spec.flow === 'jwt' ? keyFile : undefined,
-    certificateFile: spec.flow === 'jwt' ? certFile : undefined,
-    consumerSecretFile: state.consumerSecretFile,
-    verified: state.verified,
-    steps: outcome.results.map((r) => ({ name: r.name, status: r.status, subject: r.subject, changes: r.changes, ...(r.error ? { error: r.error } : {}) })),
+    userId: outcome.values.user,
+    consumerKey: outcome.values.consumerKey,
+    privateKeyFile: jwt ? keys.privateKeyFile : undefined,
+    certificateFile: jwt ? keys.certificateFile : undefined,
+    consumerSecretFile: spec.flow === 'client-credentials' && isDone(outcome.results, 'verify') ? join(outputDir, SECRET_FILE) : undefined,
+    runbookFile: documents ? join(outputDir, RUNBOOK_FILE) : undefined,
+    specFile: documents ? join(outputDir, SPEC_FILE) : undefined,
+    verified: opts.verify && isDone(outcome.results, 'verify'),
+    steps: renderSteps(outcome.results),
   };
-  if (outcome.failed) return { result, plan, failed: true };
-  try {
-    return { result: { ...result, ...(await writeDocs(p, result, state, opts.targetOrgAlias)) }, plan, failed: false };
-  } catch (e) {
-    // The org holds the integration; only its paper trail is missing. Say so rather than fail the whole run.
-    const warning = messages.getMessage('warning.DocsNotWritten', [p.outputDir, e instanceof Error ? e.message : String(e)]);
-    opts.progress?.warn(warning);
-    return { result: { ...result, warnings: [...result.warnings, warning] }, plan, failed: false };
-  }
+  return { result, plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
 };

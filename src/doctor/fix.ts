@@ -1,91 +1,67 @@
 /*
- * doctor --fix: the findings the plugin can repair, as a plan for the same plan/apply engine that create uses.
- * Only failed or warned checks whose fix is marked autoFixable contribute; everything else stays a finding.
+ * doctor --fix: the repairs that failed or warned checks name (as data on their fix, src/checks/types.ts Repair)
+ * become one partial desired state; the one planner (src/plan/plan.ts) turns it into the writes, exactly as it
+ * does for create. This file builds no write.
  */
-import { assignedSets, isExpired } from '../checks/access.js';
-import type { CheckResult } from '../checks/types.js';
-import type { Flow } from '../checks/types.js';
-import type { AppPatch } from '../org/deploy.js';
-import type { OrgSnapshot } from '../org/types.js';
-import type { Plan, Step } from '../plan/types.js';
+import { assignedSets, heldSets } from '../checks/access.js';
+import type { CheckResult, Repair } from '../checks/types.js';
+import type { AppSettingsChange, DesiredAssignment, DesiredState } from '../desired/index.js';
+import type { Flow, OrgSnapshot } from '../org/index.js';
+import { planChanges } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
 
-const APP_CHECKS = new Set([
-  'app-pkce',
-  'app-jwt-access-tokens',
-  'app-admin-approved',
-  'app-refresh-token-policy',
-  'app-ip-relaxation',
-  'app-permission-set-associated',
-]);
+const repairsOf = (results: CheckResult[]): Repair[] =>
+  results.flatMap((r) => ((r.status === 'fail' || r.status === 'warn') && r.fix?.repair ? [r.fix.repair] : []));
 
-const needsFix = (results: CheckResult[], id: string): boolean =>
-  results.some((r) => r.id === id && (r.status === 'fail' || r.status === 'warn') && r.fix?.autoFixable);
+type AppSetting = Extract<Repair, { part: 'app' }>['setting'];
 
-/** The user's own permission sets (not the profile's) that are not expired, or whose expiry this plan clears. */
-const heldSets = (snap: OrgSnapshot, now: Date, clearingExpiry: boolean): string[] =>
-  snap.user
-    ? assignedSets(snap, snap.user)
-        .filter(({ assignment }) => clearingExpiry || !isExpired(assignment, now))
-        .map(({ set }) => set.id)
-    : [];
-
-export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): Plan => {
-  const steps: Step[] = [];
-  const app = snap.app;
-  const user = snap.user;
-
-  if (user && needsFix(results, 'user-permission-set-license') && snap.apiIntegrationPsl) {
-    steps.push({
-      id: 'permission-set-license',
-      action: 'create',
-      subject: snap.apiIntegrationPsl.name,
-      changes: [`assign ${snap.apiIntegrationPsl.name} to ${user.username}`],
-      ops: [{ kind: 'create', sobject: 'PermissionSetLicenseAssign', fields: { AssigneeId: user.id, PermissionSetLicenseId: snap.apiIntegrationPsl.id } }],
-    });
-  }
-  if (user && needsFix(results, 'user-permission-set-assigned')) {
-    const expiring = user.assignments.filter((a) => a.expirationDate && snap.permissionSets[a.permissionSetId] && !snap.permissionSets[a.permissionSetId].isOwnedByProfile);
-    const missing = (app?.permissionSetIds ?? []).filter((id) => !user.assignments.some((a) => a.permissionSetId === id));
-    const ops: Step['ops'] = [
-      ...expiring.map((a) => ({ kind: 'update' as const, sobject: 'PermissionSetAssignment', id: a.id, fields: { ExpirationDate: null } })),
-      ...(expiring.length === 0 && missing.length === 1
-        ? [{ kind: 'create' as const, sobject: 'PermissionSetAssignment', fields: { AssigneeId: user.id, PermissionSetId: missing[0] } }]
-        : []),
-    ];
-    if (ops.length) {
-      steps.push({
-        id: 'permission-set-assignment',
-        action: expiring.length ? 'update' : 'create',
-        subject: user.username,
-        changes: [...expiring.map((a) => `${snap.permissionSets[a.permissionSetId]?.name ?? a.permissionSetId}: expiry ${a.expirationDate ?? ''} → never`), ...(ops.length > expiring.length ? ['assign the app\'s permission set'] : [])],
-        ops,
-      });
-    }
-  }
-  if (app && [...APP_CHECKS].some((id) => needsFix(results, id))) {
-    // Only what a failing check names changes; everything else the app holds is kept (patch, not rewrite).
-    const addPermissionSets: Record<string, string> = {};
-    if (needsFix(results, 'app-permission-set-associated')) {
-      // An expired assignment that the permission-set-assignment step renews counts as held.
-      for (const id of heldSets(snap, now, needsFix(results, 'user-permission-set-assigned'))) {
-        if (!app.permissionSetIds.includes(id)) addPermissionSets[id] = snap.permissionSets[id]?.name ?? id;
-      }
-    }
-    const patch: AppPatch = {
-      pkceOff: needsFix(results, 'app-pkce'),
-      namedUserJwtOff: needsFix(results, 'app-jwt-access-tokens'),
-      adminApproved: needsFix(results, 'app-admin-approved') || Object.keys(addPermissionSets).length > 0,
-      refreshValidUntilRevoked: flow === 'jwt' && needsFix(results, 'app-refresh-token-policy'),
-      relaxIp: needsFix(results, 'app-ip-relaxation'),
-      addPermissionSets,
-    };
-    steps.push({
-      id: 'app',
-      action: 'update',
-      subject: app.name,
-      changes: results.filter((r) => APP_CHECKS.has(r.id) && needsFix(results, r.id)).map((r) => r.id),
-      ops: [{ kind: 'patch-app', app: { kind: app.kind, name: app.name }, patch }],
-    });
-  }
-  return { steps, warnings: [] };
+/** The app settings the repairs name; the permission sets to pre-authorize are those the user holds. */
+const appChange = (repairs: Repair[], flow: Flow, holding: Array<{ id: string; name: string }>): AppSettingsChange => {
+  const asks = (setting: AppSetting): boolean => repairs.some((r) => r.part === 'app' && r.setting === setting);
+  return {
+    ...(asks('pkce') ? { pkceRequired: false as const } : {}),
+    ...(asks('named-user-jwt') ? { namedUserJwt: false as const } : {}),
+    ...(asks('admin-approved') ? { permittedUsers: 'AdminApprovedPreAuthorized' as const } : {}),
+    // Client credentials issues no refresh token: its policy is not repaired.
+    ...(flow === 'jwt' && asks('refresh-token-policy') ? { refreshTokenPolicy: { type: 'infinite' as const } } : {}),
+    ...(asks('ip-relaxation') ? { ipRelaxation: 'BYPASS' as const } : {}),
+    ...(asks('permission-sets') ? { preAuthorize: Object.fromEntries(holding.map((set) => [set.id, set.name])) } : {}),
+  };
 };
+
+/** The parts of the integration the failed checks repair, and nothing else. */
+export const repairState = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): DesiredState => {
+  const repairs = repairsOf(results);
+  const asks = (part: Repair['part']): boolean => repairs.some((r) => r.part === part);
+  const { user, app } = snap;
+  const desired: DesiredState = {};
+
+  if (user && snap.apiIntegrationPsl && asks('permission-set-license')) desired.permissionSetLicense = true;
+
+  // Assignments held without expiry: those that expire (or expired) renewed; else the one app set the user lacks.
+  const renewing = user !== undefined && asks('assignments');
+  if (user && renewing) {
+    const expiring = assignedSets(snap, user).filter(({ assignment }) => assignment.expirationDate);
+    const missing = (app?.permissionSetIds ?? []).filter((id) => !user.assignments.some((a) => a.permissionSetId === id));
+    const assignments: DesiredAssignment[] = expiring.length
+      ? expiring.map(({ set }) => ({ permissionSetId: set.id, name: set.name }))
+      : missing.length === 1
+        ? [{ permissionSetId: missing[0], name: snap.permissionSets[missing[0]]?.name ?? missing[0] }]
+        : [];
+    if (assignments.length) desired.assignments = assignments;
+  }
+
+  if (app) {
+    // The user's own sets to pre-authorize: held now, or held once this plan renews their expired assignments.
+    const holding = user ? (renewing ? assignedSets(snap, user).map(({ set }) => set) : heldSets(snap, user, now).map((s) => s.set)) : [];
+    const change = appChange(repairs, flow, holding);
+    if (Object.keys(change).length) desired.app = { change };
+  }
+  return desired;
+};
+
+/** The plan of doctor --fix: the one planner over the repair state, keeping only the steps that change something. */
+export const planFixes = (snap: OrgSnapshot, results: CheckResult[], flow: Flow, now = new Date()): Plan => ({
+  steps: planChanges(repairState(snap, results, flow, now), snap).filter((s) => s.action !== 'unchanged' && s.action !== 'skip'),
+  warnings: [],
+});

@@ -1,20 +1,19 @@
 /*
  * `sf integration doctor` as a domain call: one read of the org (a composite batch of queries plus one metadata
  * read of the app), the local key compared with the app's certificate, optionally the live exchange the external
- * system would make, then every check as a pure function of what was read. Never writes to the org.
+ * system would make, then every check as a pure function of what was read. Never writes to the org, except with
+ * --fix: the repairs the failed checks name, planned by the one planner and applied by the one apply.
  */
 import { Messages, type Org } from '@salesforce/core';
 import { explainError, runChecks } from '../checks/index.js';
-import type { CheckContext, DesiredAccess, Flow, LiveResult } from '../checks/types.js';
+import type { CheckContext, DesiredAccess, LiveResult } from '../checks/types.js';
 import { keyMatchesCertificate, readKeyFiles } from '../credentials/index.js';
-import { patchApp } from '../org/deploy.js';
-import { readSnapshot } from '../org/snapshot.js';
-import { clientCredentialsExchange, jwtExchange, restCall } from '../org/token.js';
-import { ApiCallError, Transport } from '../org/transport.js';
-import type { OrgSnapshot } from '../org/types.js';
+import { buildSpec, type LoadedSpecFile } from '../desired/index.js';
+import { ApiCallError, exchangeToken, readSnapshot, Transport, type Flow, type OrgSnapshot } from '../org/index.js';
 import { applyPlan } from '../plan/apply.js';
+import { PlanBlocked } from '../plan/plan.js';
+import { blockedError, plannedResults, renderSteps } from '../plan/render.js';
 import type { Plan } from '../plan/types.js';
-import { buildSpec, type LoadedSpecFile } from '../spec/index.js';
 import { planFixes } from './fix.js';
 import { summarize, type OrgReport } from './types.js';
 
@@ -52,25 +51,16 @@ export const desiredAccess = (file: LoadedSpecFile, adminUsername: string): Desi
   };
 };
 
-/** The exchange the external system would make: JWT at the login host, client credentials at the My Domain. */
+/** The exchange the external system would make, through the one token exchange create verifies with. */
 const liveChecks = async (transport: Transport, snap: OrgSnapshot, flow: Flow, opts: DoctorOptions, privateKeyPem?: string): Promise<LiveResult | undefined> => {
   const username = snap.user?.username ?? opts.username;
   if (!opts.clientId) return undefined;
-  let exchange;
   if (flow === 'jwt') {
     if (!privateKeyPem || !username) return undefined;
-    exchange = await jwtExchange({ tokenUrl: snap.org.loginUrl, clientId: opts.clientId, username, audience: snap.org.audience, privateKeyPem });
-  } else {
-    if (!opts.clientSecret) return undefined;
-    exchange = await clientCredentialsExchange({ tokenUrl: snap.org.instanceUrl, clientId: opts.clientId, clientSecret: opts.clientSecret });
+    return exchangeToken(snap.org, { flow, clientId: opts.clientId, username, privateKeyPem }, { apiVersion: transport.apiVersion });
   }
-  const live: LiveResult = {
-    tokenExchange: { ok: exchange.ok, error: exchange.error, errorDescription: exchange.errorDescription, loginUrl: exchange.tokenUrl, audience: exchange.audience },
-  };
-  if (exchange.ok && exchange.accessToken && exchange.instanceUrl) {
-    live.apiCall = await restCall(exchange.instanceUrl, exchange.accessToken, transport.apiVersion);
-  }
-  return live;
+  if (!opts.clientSecret) return undefined;
+  return exchangeToken(snap.org, { flow, clientId: opts.clientId, clientSecret: opts.clientSecret }, { apiVersion: transport.apiVersion });
 };
 
 const unreachable = (targetOrg: string, e: unknown): Error => {
@@ -139,35 +129,28 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
 };
 
 export type FixOptions = {
+  /** --dry-run: report the plan of the repairs and write nothing. */
+  dryRun?: boolean;
   /** Asked before anything is written; false leaves the org as it is. */
   confirm(plan: Plan): Promise<boolean>;
 };
 
-/** Applies the repairable findings through the plan/apply engine create uses. */
-const applyFixes = async (inspection: Inspection, plan: Plan): Promise<NonNullable<OrgReport['fixes']>> => {
-  const { snap, transport } = inspection;
-  const outcome = await applyPlan(
-    plan,
-    transport,
-    {
-      writeCredentials: () => Promise.resolve(),
-      verify: () => Promise.resolve(),
-      // doctor --fix never rewrites an app from its own model: it patches what the org holds.
-      deployApp: () => Promise.reject(new Error('internal: doctor --fix patches apps, it does not deploy them')),
-      patchApp: (op) => patchApp(transport, op.app, op.patch),
-    },
-    { user: snap.user?.id }
-  );
-  return outcome.results.map((r) => ({ name: r.name, status: r.status, ...(r.error ? { error: r.error } : {}) }));
-};
-
-/** One org's report; with `fix`, repairs what it can after confirmation and reports the checks run again. */
+/**
+ * One org's report; with `fix`, the repairs its failed checks name, planned by the one planner and (after
+ * confirmation) applied by the one apply, then the checks run again. With `fix.dryRun`, the plan alone.
+ */
 export const diagnoseOrg = async (org: Org, targetOrg: string, opts: DoctorOptions, fix?: FixOptions): Promise<OrgReport> => {
   const first = await inspect(org, targetOrg, opts);
   if (!fix) return first.report;
-  const plan = planFixes(first.snap, first.report.checks, first.report.flow, opts.now);
+  let plan: Plan;
+  try {
+    plan = planFixes(first.snap, first.report.checks, first.report.flow, opts.now);
+  } catch (e) {
+    throw e instanceof PlanBlocked ? blockedError(e) : e;
+  }
+  if (fix.dryRun) return { ...first.report, fixPlan: renderSteps(plannedResults(plan.steps)) };
   if (!plan.steps.length || !(await fix.confirm(plan))) return { ...first.report, fixes: [] };
-  const fixes = await applyFixes(first, plan);
+  const outcome = await applyPlan(plan, first.transport, { values: { user: first.snap.user?.id } });
   const again = await inspect(org, targetOrg, opts);
-  return { ...again.report, fixes };
+  return { ...again.report, fixes: renderSteps(outcome.results) };
 };

@@ -2,9 +2,10 @@
  * What one doctor run reports for one org: the facts it looked at, every check's result, and a summary. The same
  * data renders as a table, JSON or JUnit (src/report/).
  */
-import type { CheckResult, CheckStatus, Flow } from '../checks/types.js';
+import type { CheckResult, CheckStatus } from '../checks/types.js';
 import type { Explanation } from '../checks/errors.js';
-import type { AppKind } from '../org/types.js';
+import type { AppKind, Flow } from '../org/index.js';
+import type { RenderedStep } from '../plan/render.js';
 
 export type DoctorSummary = Record<CheckStatus, number> & { total: number };
 
@@ -23,8 +24,10 @@ export type OrgReport = {
    * leaves checks unable to run fails the run (exit code 1), as a failed check does.
    */
   readFailures?: Array<{ query: string; object: string; errorCode: string; message: string; skippedChecks: boolean }>;
-  /** Fixes applied with --fix (step name and status), then the checks were run again. */
-  fixes?: Array<{ name: string; status: string; error?: string }>;
+  /** Fixes applied with --fix (each step with its status and changes), then the checks were run again. */
+  fixes?: RenderedStep[];
+  /** With --fix --dry-run: what --fix would change, and nothing was written. */
+  fixPlan?: RenderedStep[];
 };
 
 /** --json result of `sf integration doctor`: one report per --target-org; the explanation alone without an org. */

@@ -5,7 +5,8 @@
  * ../shared/reference/salesforce-facts.md §2.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import type { AppConfig, IpRelaxation, PermittedUsers, RefreshTokenPolicy } from './types.js';
+import { ecaRefreshPolicy, parseEcaIpRelaxation, parseRefreshPolicy, type IpRelaxation } from '../salesforce/policies.js';
+import type { AppConfig, PermittedUsers } from './types.js';
 
 export const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 
@@ -116,47 +117,6 @@ const csv = (v: unknown): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const ECA_IP: Record<string, IpRelaxation> = {
-  Enforce: 'ENFORCE',
-  Bypass: 'BYPASS',
-  // Salesforce's enum spellings, quoted as they are not identifiers of ours.
-  'Bypass_2factor': 'BYPASS_2FACTOR',
-  'Enforce_RelaxRefresh': 'ENFORCE_RELAXREFRESH',
-};
-
-const unitOf = (v: unknown): RefreshTokenPolicy['unit'] => {
-  const u = (str(v) ?? 'Days').toUpperCase();
-  return u === 'HOURS' || u === 'MONTHS' ? u : 'DAYS';
-};
-
-/** ConnectedApp spelling: infinite | zero | specific_lifetime:N:UNIT | specific_inactivity:N:UNIT. */
-export const parseRefreshPolicy = (text: string | undefined): RefreshTokenPolicy => {
-  if (!text || text === 'infinite') return { type: 'infinite' };
-  if (text === 'zero') return { type: 'zero' };
-  const [kind, n, unit] = text.split(':');
-  return {
-    type: kind === 'specific_inactivity' ? 'specific_inactivity' : 'specific_lifetime',
-    value: Number(n),
-    unit: unitOf(unit),
-  };
-};
-
-export const formatRefreshPolicy = (p: RefreshTokenPolicy): string =>
-  p.type === 'infinite' || p.type === 'zero' ? p.type : `${p.type}:${p.value ?? 1}:${p.unit ?? 'DAYS'}`;
-
-const ecaRefreshPolicy = (pol: Component | undefined): RefreshTokenPolicy => {
-  switch (str(pol?.refreshTokenPolicyType)) {
-    case 'Zero':
-      return { type: 'zero' };
-    case 'SpecificLifetime':
-      return { type: 'specific_lifetime', value: Number(str(pol?.refreshTokenValidityPeriod) ?? 1), unit: unitOf(pol?.refreshTokenValidityUnit) };
-    case 'SpecificInactivity':
-      return { type: 'specific_inactivity', value: Number(str(pol?.refreshTokenValidityPeriod) ?? 1), unit: unitOf(pol?.refreshTokenValidityUnit) };
-    default:
-      return { type: 'infinite' };
-  }
-};
-
 export type AppRecordFacts = { id: string; createdDate?: string; lastModifiedDate?: string };
 
 const PERMISSION_SET_ID = /^0PS[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/;
@@ -210,7 +170,7 @@ export const ecaToAppConfig = (
     permissionSetIds: permissionSetIdsOf(pol?.commaSeparatedPermissionSet, resolve.permissionSetIdByName),
     profileIds: csv(pol?.commaSeparatedProfile),
     refreshTokenPolicy: ecaRefreshPolicy(pol),
-    ipRelaxation: ECA_IP[str(pol?.ipRelaxationPolicyType) ?? 'Enforce'] ?? 'ENFORCE',
+    ipRelaxation: parseEcaIpRelaxation(pol?.ipRelaxationPolicyType),
     createdDate: facts.createdDate,
     lastModifiedDate: facts.lastModifiedDate,
   };

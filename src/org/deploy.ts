@@ -4,14 +4,14 @@
  * Apps through upsertMetadata. The org mints consumer keys: none is sent (eca-deploy.md §3).
  */
 import JSZip from 'jszip';
-import type { DesiredApp } from '../spec/types.js';
-import { ECA_PARTS, componentXml, formatRefreshPolicy, packageXml, permissionSetReferenceForm, type Component } from './app-metadata.js';
+import { ecaIpRelaxation, ecaRefreshFields, formatRefreshPolicy } from '../salesforce/policies.js';
+import type { AppSettings } from './types.js';
+import { ECA_PARTS, componentXml, packageXml, permissionSetReferenceForm, type Component } from './app-metadata.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
 import { ApiCallError, type Transport } from './transport.js';
-import type { RefreshTokenPolicy } from './types.js';
 
 export type AppWrite = {
-  app: DesiredApp;
+  app: AppSettings;
   /** A certificate enables the JWT bearer flow. */
   certificatePem?: string;
   /** The client-credentials flow, with runAsUsername as run-as user. */
@@ -26,24 +26,6 @@ export type AppWrite = {
   permissionSetNames: string[];
   runAsUsername?: string;
 };
-
-const ECA_REFRESH: Record<RefreshTokenPolicy['type'], string> = {
-  infinite: 'Infinite',
-  zero: 'Zero',
-  // eslint-disable-next-line camelcase
-  specific_lifetime: 'SpecificLifetime',
-  // eslint-disable-next-line camelcase
-  specific_inactivity: 'SpecificInactivity',
-};
-
-const ECA_IP: Record<string, string> = {
-  ENFORCE: 'Enforce',
-  BYPASS: 'Bypass',
-  BYPASS_2FACTOR: 'Bypass_2factor',
-  ENFORCE_RELAXREFRESH: 'Enforce_RelaxRefresh',
-};
-
-const titleCase = (unit: string | undefined): string => (unit ? unit.charAt(0) + unit.slice(1).toLowerCase() : 'Days');
 
 /** The five External Client App components for the desired app (seed 001 steps 2, 4 and 6; seed 004). */
 export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string; component: Component }> => {
@@ -88,12 +70,11 @@ export const ecaComponents = (w: AppWrite): Array<{ type: string; member: string
         commaSeparatedPermissionSet: w.permissionSetNames.join(','),
         ...(w.profileIds?.length ? { commaSeparatedProfile: w.profileIds.join(',') } : {}),
         externalClientApplication: app.name,
-        ipRelaxationPolicyType: ECA_IP[app.ipRelaxation] ?? 'Enforce',
+        ipRelaxationPolicyType: ecaIpRelaxation(app.ipRelaxation),
         isClientCredentialsFlowEnabled: cc,
         label: app.label,
         permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
-        refreshTokenPolicyType: ECA_REFRESH[policy.type],
-        ...(policy.type.startsWith('specific') ? { refreshTokenValidityPeriod: policy.value ?? 1, refreshTokenValidityUnit: titleCase(policy.unit) } : {}),
+        ...ecaRefreshFields(policy),
       },
     },
     {

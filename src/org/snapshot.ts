@@ -6,7 +6,8 @@
  * unreachable org throws.
  */
 import JSZip from 'jszip';
-import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../checks/tiers.js';
+import { API_INTEGRATION_PSL, INTEGRATION_LICENSE, INTEGRATION_PROFILE } from '../salesforce/licenses.js';
+import { INTEGRATION_BASELINE, PERMISSION_TIERS } from '../salesforce/permissions.js';
 import {
   ECA_PARTS,
   connectedAppToAppConfig,
@@ -30,13 +31,9 @@ import type {
   UserInfo,
 } from './types.js';
 
-export const INTEGRATION_LICENSE = 'Salesforce Integration';
-export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
-export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
-
 /**
  * System permissions the plugin reads on profiles and permission sets: API access and every permission on the
- * dangerous-tier list (src/checks/tiers.ts, one list for the checks and this read).
+ * dangerous-tier list (src/salesforce/permissions.ts, one list for the checks and this read).
  */
 export const READ_PERMISSIONS: readonly string[] = [...new Set([...INTEGRATION_BASELINE, ...PERMISSION_TIERS.flat()])];
 

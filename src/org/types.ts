@@ -3,6 +3,9 @@
  * metadata read) and is the only code that talks to Salesforce; checks and the planner are pure functions of
  * these types, so they are tested with plain objects.
  */
+import type { IpRelaxation, RefreshTokenPolicy } from '../salesforce/policies.js';
+
+export type { IpRelaxation, RefreshTokenPolicy };
 
 /** System permissions by their API name without the `Permissions` prefix, e.g. `ApiEnabled`. */
 export type SystemPermissions = Record<string, boolean>;
@@ -81,17 +84,27 @@ export type UserInfo = {
   lastLoginDate?: string;
 };
 
-export type RefreshTokenPolicy = {
-  type: 'infinite' | 'zero' | 'specific_lifetime' | 'specific_inactivity';
-  value?: number;
-  unit?: 'HOURS' | 'DAYS' | 'MONTHS';
-};
-
-export type IpRelaxation = 'ENFORCE' | 'BYPASS' | 'BYPASS_2FACTOR' | 'ENFORCE_RELAXREFRESH';
-
 export type PermittedUsers = 'AdminApprovedPreAuthorized' | 'AllSelfAuthorized';
 
 export type AppKind = 'external-client-app' | 'connected-app';
+
+/** The OAuth flow an integration authenticates with: JWT bearer (a certificate) or client credentials (a run-as user). */
+export type Flow = 'jwt' | 'client-credentials';
+
+/** The settings the plugin writes to an app it creates, the same for both kinds (src/org/apps.ts writes them). */
+export type AppSettings = {
+  kind: AppKind;
+  /** API name (fullName), e.g. HubSpot_Integration. */
+  name: string;
+  label: string;
+  contactEmail: string;
+  description: string;
+  callbackUrl: string;
+  /** Metadata scope names, e.g. ['Api', 'RefreshToken']. */
+  scopes: string[];
+  refreshTokenPolicy: RefreshTokenPolicy;
+  ipRelaxation: IpRelaxation;
+};
 
 /** Both app kinds behind one face (DESIGN.md). */
 export type AppConfig = {
@@ -125,6 +138,13 @@ export type AppConfig = {
   ipRelaxation: IpRelaxation;
   createdDate?: string;
   lastModifiedDate?: string;
+};
+
+/** A live token exchange as the external system makes it, then one REST call with the token (src/org/token.ts). */
+export type LiveResult = {
+  /** `loginUrl` is where the token request went. */
+  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string };
+  apiCall?: { ok: boolean; status?: number; error?: string };
 };
 
 export type LoginRecord = { time: string; status: string; application?: string; loginType?: string };

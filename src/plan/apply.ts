@@ -1,41 +1,101 @@
 /*
- * Performs a plan. Record writes of consecutive steps go to the org together in one composite request with
- * allOrNone (one round trip; the org applies all or none of them), the key files and the app deploy run in
- * their own steps, the live check last. Transient Salesforce errors are retried inside the transport; any
- * other failure stops the run: steps before it are done, the failing one is `failed`, the rest `pending`.
- * Running the same command again re-diffs against the org and finishes the job.
+ * One apply for every plan. Record writes of consecutive steps go to the org together in composite requests with
+ * allOrNone (the org applies all or none of each), app writes through src/org's one entry, local files through
+ * src/credentials, the live check through src/org's token exchange. Transient Salesforce errors are retried inside
+ * the transport; any other failure stops the run: steps before it are done, the failing one is `failed`, the rest
+ * `pending`. Every operation is written to the journal (and the debug log) as it ends. Running the same command
+ * again re-diffs against the org and finishes the job: the exit-68 rule below.
  */
-import type { CompositeSubrequest, Transport } from '../org/transport.js';
-import { isRef, type FieldValue, type Operation, type Plan, type Ref, type Step, type StepId, type StepStatus } from './types.js';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Logger, Messages } from '@salesforce/core';
+import { explainError } from '../checks/errors.js';
+import {
+  CERTIFICATE_FILE,
+  createCertificate,
+  generateKeyPair,
+  inspectCertificate,
+  PRIVATE_KEY_FILE,
+  writeKeyFiles,
+  writePublicFile,
+  writeSecretFile,
+} from '../credentials/index.js';
+import { exchangeToken, readConsumerCredentials, revokeToken, writeApp, type AppChange, type CompositeSubrequest, type Transport } from '../org/index.js';
+import {
+  isOrgWrite,
+  isRef,
+  type ApplyOutcome,
+  type FieldValue,
+  type JournalEntry,
+  type Operation,
+  type Plan,
+  type RecordOperation,
+  type Ref,
+  type RefName,
+  type Step,
+  type StepId,
+  type StepResult,
+  type StepStatus,
+  type Text,
+} from './types.js';
 
-export type StepResult = { name: StepId; subject: string; status: StepStatus; changes: string[]; error?: string };
+Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
+const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'plan');
 
-export type ApplyHooks = {
-  /** write-credentials: writes the key pair and certificate to the output directory. */
-  writeCredentials(): Promise<void>;
-  /** deploy-app: writes the app, with the permission set Id resolved. */
-  deployApp(op: Extract<Operation, { kind: 'deploy-app' }>, permissionSetId: string): Promise<void>;
-  /** verify: the live token exchange and REST call; throws with the Salesforce error on failure. */
-  verify(): Promise<void>;
-  /** patch-app: changes only the given settings of an existing app. */
-  patchApp?(op: Extract<Operation, { kind: 'patch-app' }>): Promise<void>;
+export type ApplyOptions = {
+  /** Values known before the run: Ids of records that exist, a private key read from disk. */
+  values?: Partial<Record<RefName, string>>;
+  /** Pause between live-exchange attempts while an app propagates (tests shorten it). */
+  retryIntervalMs?: number;
   onStepStart?(name: StepId): void;
   onStepEnd?(result: StepResult): void;
 };
 
-export type ApplyOutcome = { results: StepResult[]; failed: boolean; ids: Partial<Record<Ref['ref'], string>> };
-
-type RecordOp = Extract<Operation, { kind: 'create' | 'update' | 'delete' }>;
-
-const STATUS_OF = { create: 'created', update: 'updated', unchanged: 'unchanged', skip: 'skipped' } as const;
-const isRecordOp = (op: Operation): op is RecordOp => op.kind === 'create' || op.kind === 'update' || op.kind === 'delete';
+const STATUS_OF = { create: 'created', update: 'updated', delete: 'deleted', unchanged: 'unchanged', skip: 'skipped' } as const;
+const isRecordOp = (op: Operation): op is RecordOperation => op.kind === 'create' || op.kind === 'update' || op.kind === 'delete';
 const isRecordStep = (s: Step): boolean => s.ops.length > 0 && s.ops.every(isRecordOp);
 const COMPOSITE_LIMIT = 25;
 
-export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHooks, known: Partial<Record<Ref['ref'], string>>): Promise<ApplyOutcome> => {
-  const ids = { ...known };
+/** Where an operation writes, for the journal: never a field value, a file's content or a token. */
+const targetOf = (op: Operation, resolve: (v: string | Ref) => string): string => {
+  switch (op.kind) {
+    case 'create':
+      return op.sobject;
+    case 'update':
+    case 'delete':
+      return `${op.sobject} ${resolve(op.id)}`;
+    case 'deploy-app':
+    case 'patch-app':
+    case 'read-credentials':
+      return `${op.app.kind} ${op.app.name}`;
+    case 'generate-key-pair':
+      return op.dir;
+    case 'write-file':
+      return op.path;
+    case 'verify':
+      return `${op.flow} ${op.username}`;
+    case 'revoke-token':
+      return op.label;
+  }
+};
+
+export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOptions = {}): Promise<ApplyOutcome> => {
+  const values: Partial<Record<RefName, string>> = { ...opts.values };
   const results: StepResult[] = [];
+  const journal: JournalEntry[] = [];
+  const logger = Logger.childFromRoot('integration:apply');
   let failed = false;
+
+  const known = (ref: Ref): string => {
+    const v = values[ref.ref];
+    if (v === undefined) throw new Error(`internal: ${ref.ref} is not known yet`);
+    return v;
+  };
+  const resolve = (v: string | Ref): string => (isRef(v) ? values[v.ref] ?? `{${v.ref}}` : v);
+  const record = (entry: JournalEntry): void => {
+    journal.push(entry);
+    logger.debug(`${entry.step} ${entry.op} ${entry.target}: ${entry.outcome}${entry.id ? ` ${entry.id}` : ''}${entry.error ? ` (${entry.error})` : ''}`);
+  };
 
   const done = (step: Step, error?: string): void => {
     const result: StepResult = error
@@ -43,28 +103,22 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
       : { name: step.id, subject: step.subject, status: STATUS_OF[step.action], changes: step.changes };
     if (error) failed = true;
     results.push(result);
-    hooks.onStepEnd?.(result);
+    opts.onStepEnd?.(result);
   };
+  const pending = (step: Step): void => void results.push({ name: step.id, subject: step.subject, status: 'pending', changes: step.changes });
 
-  /** The org applied none of the group's writes: the cause failed, its companions are still pending. */
-  const failGroup = (group: Step[], cause: Step, error: string): void => {
-    for (const s of group) {
-      if (s === cause) done(s, error);
-      else results.push({ name: s.id, subject: s.subject, status: 'pending', changes: s.changes });
-    }
-  };
+  // ---- records -------------------------------------------------------------------------------------------------
 
   /** `@{user.id}` for a reference created in the same request, the Id for one created before. */
   const value = (v: FieldValue | string, inRequest: Set<string>): unknown => {
     if (!isRef(v)) return v;
-    if (ids[v.ref]) return ids[v.ref];
+    if (values[v.ref]) return values[v.ref];
     if (inRequest.has(v.ref)) return `@{${v.ref}.id}`;
-    throw new Error(`internal: ${v.ref} is not known yet`);
+    return known(v);
   };
 
-  /** One composite request for the record writes of a run of steps. */
   /** The subrequest of one record operation; references created earlier in the same request use `@{ref.id}`. */
-  const subrequest = (step: Step, op: RecordOp, n: number, inRequest: Set<string>): CompositeSubrequest => {
+  const subrequest = (step: Step, op: RecordOperation, n: number, inRequest: Set<string>): CompositeSubrequest => {
     const referenceId = op.kind === 'create' && op.saveAs ? op.saveAs : `${step.id.replace(/-/g, '_')}_${n}`;
     const body = (fields: Record<string, FieldValue>): Record<string, unknown> =>
       Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, value(v, inRequest)]));
@@ -73,13 +127,21 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
     return { method: 'DELETE', path: `/sobjects/${op.sobject}/${op.id}`, referenceId };
   };
 
+  /** The org applied none of the group's writes: the cause failed, its companions are still pending. */
+  const failGroup = (group: Step[], cause: Step, error: string): void => {
+    for (const s of group) {
+      if (s === cause) done(s, error);
+      else pending(s);
+    }
+  };
+
   /**
    * The record writes of a run of steps, in composite requests of at most 25 subrequests, each all-or-none. A step
    * with more writes than one request holds spans several; Ids created by one request feed the next.
    */
   const writeRecords = async (steps: Step[]): Promise<void> => {
-    const all = steps.flatMap((step) => (step.ops as RecordOp[]).map((op) => ({ step, op })));
-    steps.forEach((s) => hooks.onStepStart?.(s.id));
+    const all = steps.flatMap((step) => (step.ops as RecordOperation[]).map((op) => ({ step, op })));
+    steps.forEach((s) => opts.onStepStart?.(s.id));
     const applied = new Set<Step>();
     for (let start = 0; start < all.length; start += COMPOSITE_LIMIT) {
       const chunk = all.slice(start, start + COMPOSITE_LIMIT);
@@ -87,12 +149,13 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
       const subs = chunk.map(({ step, op }, n) => {
         const sub = subrequest(step, op, start + n, inRequest);
         if (op.kind === 'create' && op.saveAs) inRequest.add(op.saveAs);
-        return { ...sub, step };
+        return { ...sub, step, op };
       });
       let failure: { step: Step; error: string } | undefined;
+      let answers: Awaited<ReturnType<Transport['composite']>> = [];
       try {
         // eslint-disable-next-line no-await-in-loop
-        const answers = await transport.composite(
+        answers = await transport.composite(
           subs.map((s) => ({ method: s.method, path: s.path, referenceId: s.referenceId, body: s.body })),
           true
         );
@@ -104,11 +167,22 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
             error: cause?.error ? `${cause.error.name}: ${cause.error.message}` : 'The org rolled the writes back.',
           };
         } else {
-          for (const a of answers) if ((a.referenceId === 'user' || a.referenceId === 'permissionSet') && a.id) ids[a.referenceId] = a.id;
+          for (const a of answers) if ((a.referenceId === 'user' || a.referenceId === 'permissionSet') && a.id) values[a.referenceId] = a.id;
         }
       } catch (e) {
         failure = { step: subs[0].step, error: e instanceof Error ? e.message : String(e) };
       }
+      subs.forEach((s, i) =>
+        record({
+          step: s.step.id,
+          op: s.op.kind,
+          target: targetOf(s.op, resolve),
+          org: true,
+          outcome: failure ? 'failed' : 'done',
+          ...(answers[i]?.id && s.op.kind === 'create' ? { id: answers[i].id } : {}),
+          ...(failure && failure.step === s.step ? { error: failure.error } : {}),
+        })
+      );
       if (failure) {
         // Steps whose every write landed in earlier requests are done; the cause failed; the rest are pending.
         const finished = steps.filter((s) => applied.has(s) && !chunk.some((c) => c.step === s));
@@ -125,30 +199,117 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
     steps.forEach((s) => done(s));
   };
 
-  const runOther = async (step: Step): Promise<void> => {
-    hooks.onStepStart?.(step.id);
-    try {
-      for (const op of step.ops) {
+  // ---- everything else -----------------------------------------------------------------------------------------
+
+  const text = (content: Text): string => content.map((part) => (isRef(part) ? values[part.ref] ?? '' : part)).join('');
+
+  const writeFile = async (op: Extract<Operation, { kind: 'write-file' }>): Promise<void> => {
+    const content = text(op.content);
+    if (op.onlyIfChanged && (await readFile(op.path, 'utf8').catch(() => undefined)) === content) return;
+    await mkdir(dirname(op.path), { recursive: true, mode: 0o700 });
+    await (op.secret ? writeSecretFile(op.path, content) : writePublicFile(op.path, content));
+  };
+
+  const generateKeys = async (op: Extract<Operation, { kind: 'generate-key-pair' }>): Promise<void> => {
+    const pair = await generateKeyPair(op.keySize);
+    const certificate = createCertificate({ privateKeyPem: pair.privateKeyPem, commonName: op.commonName, validityDays: op.validityDays });
+    if (op.keepPrevious) {
+      // rotate: the pair in use stays next to the new one until the new one is proved.
+      for (const [file, previous] of [
+        [PRIVATE_KEY_FILE, 'private-key.previous.pem'],
+        [CERTIFICATE_FILE, 'cert.previous.pem'],
+      ]) {
         // eslint-disable-next-line no-await-in-loop
-        if (op.kind === 'write-credentials') await hooks.writeCredentials();
-        // eslint-disable-next-line no-await-in-loop
-        else if (op.kind === 'deploy-app') await hooks.deployApp(op, String(value(op.permissionSet, new Set())));
-        // eslint-disable-next-line no-await-in-loop
-        else if (op.kind === 'verify') await hooks.verify();
-        // eslint-disable-next-line no-await-in-loop
-        else if (op.kind === 'patch-app') await hooks.patchApp?.(op);
+        if (await stat(join(op.dir, file)).catch(() => undefined)) await rename(join(op.dir, file), join(op.dir, previous));
       }
-      done(step);
-    } catch (e) {
-      done(step, e instanceof Error ? e.message : String(e));
     }
+    await writeKeyFiles(op.dir, { privateKeyPem: pair.privateKeyPem, certificatePem: certificate });
+    values.privateKey = pair.privateKeyPem;
+    values.certificate = certificate;
+    values.certificateExpires = inspectCertificate(certificate).notAfter;
+  };
+
+  const readCredentials = async (op: Extract<Operation, { kind: 'read-credentials' }>): Promise<void> => {
+    const id = isRef(op.app.id) ? values[op.app.id.ref] : op.app.id ?? values.appId;
+    const creds = await readConsumerCredentials(transport, { ...op.app, id }, { secret: op.secret });
+    if (creds.consumerKey) values.consumerKey = creds.consumerKey;
+    if (!op.secret) return;
+    if (!creds.consumerSecret) throw messages.createError('error.SecretUnreadable', [creds.secretError ?? '']);
+    values.consumerSecret = creds.consumerSecret;
+  };
+
+  const verify = async (op: Extract<Operation, { kind: 'verify' }>): Promise<void> => {
+    // A consumer key the org did not answer with is an empty one: the exchange says what Salesforce makes of it.
+    const clientId = isRef(op.clientId) ? values[op.clientId.ref] ?? '' : op.clientId;
+    if (op.flow === 'jwt' && !values.privateKey) throw messages.createError('error.NoPrivateKey');
+    const live = await exchangeToken(
+      op.hosts,
+      op.flow === 'jwt'
+        ? { flow: 'jwt', clientId, username: op.username, privateKeyPem: values.privateKey ?? '' }
+        : { flow: 'client-credentials', clientId, clientSecret: values.consumerSecret ?? '' },
+      { apiVersion: transport.apiVersion, waitMinutes: op.waitMinutes, retryIntervalMs: opts.retryIntervalMs }
+    );
+    const exchange = live.tokenExchange;
+    if (!exchange?.ok) {
+      const pair = `${exchange?.error ?? ''}: ${exchange?.errorDescription ?? ''}`;
+      const likely = explainError(pair).causes[0];
+      throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : ''], [op.appName, op.username]);
+    }
+    if (!live.apiCall?.ok) throw messages.createError('error.VerifyRestFailed', [live.apiCall?.error ?? String(live.apiCall?.status ?? '')]);
+  };
+
+  const perform = async (op: Operation): Promise<void> => {
+    switch (op.kind) {
+      case 'deploy-app': {
+        const present = (v: string | Ref): string => (isRef(v) ? known(v) : v);
+        const write: AppChange = { ...op, permissionSet: present(op.permissionSet), certificate: op.certificate === undefined ? undefined : present(op.certificate) };
+        const { appId } = await writeApp(transport, write);
+        if (appId) values.appId = appId;
+        return;
+      }
+      case 'patch-app':
+        await writeApp(transport, op);
+        return;
+      case 'read-credentials':
+        return readCredentials(op);
+      case 'generate-key-pair':
+        return generateKeys(op);
+      case 'write-file':
+        return writeFile(op);
+      case 'verify':
+        return verify(op);
+      case 'revoke-token': {
+        const answer = await revokeToken(transport.instanceUrl, op.token);
+        if (!answer.ok) throw messages.createError('error.RevokeFailed', [op.label, answer.error ?? '']);
+        return;
+      }
+      default:
+        throw new Error(`internal: ${op.kind} is a record write`);
+    }
+  };
+
+  const runOther = async (step: Step): Promise<void> => {
+    opts.onStepStart?.(step.id);
+    for (const op of step.ops) {
+      try {
+        // eslint-disable-next-line no-await-in-loop
+        await perform(op);
+        record({ step: step.id, op: op.kind, target: targetOf(op, resolve), org: isOrgWrite(op), outcome: 'done' });
+      } catch (e) {
+        const error = e instanceof Error ? e.message : String(e);
+        record({ step: step.id, op: op.kind, target: targetOf(op, resolve), org: isOrgWrite(op), outcome: 'failed', error });
+        done(step, error);
+        return;
+      }
+    }
+    done(step);
   };
 
   let i = 0;
   while (i < plan.steps.length) {
     const step = plan.steps[i];
     if (failed) {
-      results.push({ name: step.id, subject: step.subject, status: 'pending', changes: step.changes });
+      pending(step);
       i++;
       continue;
     }
@@ -161,11 +322,10 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
       // Gather the following record steps: writeRecords sends them in as few composite requests as fit.
       const group: Step[] = [];
       while (i < plan.steps.length && (isRecordStep(plan.steps[i]) || !plan.steps[i].ops.length)) group.push(plan.steps[i++]);
-      const writing = group.filter((s) => s.ops.length);
       // eslint-disable-next-line no-await-in-loop
-      await writeRecords(writing);
+      await writeRecords(group.filter((s) => s.ops.length));
       for (const s of group.filter((g) => !g.ops.length)) {
-        if (failed) results.push({ name: s.id, subject: s.subject, status: 'pending', changes: s.changes });
+        if (failed) pending(s);
         else done(s);
       }
       continue;
@@ -184,5 +344,18 @@ export const applyPlan = async (plan: Plan, transport: Transport, hooks: ApplyHo
       if (results[n].status !== 'pending') results[n] = { ...results[n], status: 'pending' };
     }
   }
-  return { results, failed, ids };
+  return { results, failed, journal, values };
+};
+
+const WROTE: readonly StepStatus[] = ['created', 'updated', 'deleted'];
+
+/**
+ * The exit code of an applied plan, the same for every command that writes: 0 done; 68 partial (something was
+ * written, a step done or a write of the failed step in the journal, and the rest failed or is pending: running
+ * the same command again finishes the job); 1 nothing was changed.
+ */
+export const outcomeExitCode = (outcome: { failed: boolean; results: Array<{ status: StepStatus }>; journal?: JournalEntry[] }): 0 | 1 | 68 => {
+  if (!outcome.failed) return 0;
+  const wrote = outcome.results.some((r) => WROTE.includes(r.status)) || (outcome.journal ?? []).some((e) => e.org && e.outcome === 'done');
+  return wrote ? 68 : 1;
 };

@@ -1,18 +1,15 @@
 /*
- * diff(desired, actual) → steps. Pure: the snapshot is what the org holds, the spec what it should hold, and
- * `local` what the output directory holds. A plan applied and read again diffs to all-unchanged, which is
- * what makes create idempotent.
+ * The one planner: diff(desired state, snapshot) → the steps that change the org. Pure: the snapshot is what the
+ * org holds, the desired state what it should hold; a part the desired state leaves out gets no step. Every record
+ * write of the plugin is built here (users, permission set licenses, permission sets and their access,
+ * assignments), and the app writes too, whichever the app kind. A plan applied and read again diffs to all
+ * unchanged, which is what makes create idempotent and doctor --fix safe to run twice.
  */
-import { formatRefreshPolicy, oauthScopeNames } from '../org/app-metadata.js';
-import type { AppConfig, FieldAccess, ObjectAccess, OrgSnapshot } from '../org/types.js';
-import type { IntegrationSpec } from '../spec/types.js';
-import type { FieldValue, Operation, Plan, Ref, Step } from './types.js';
-
-export type LocalCredentials = {
-  /** The certificate the app should carry (existing in the output dir, brought by the user, or to be generated). */
-  certificatePem?: string;
-  source: 'existing' | 'provided' | 'generate' | 'none';
-};
+import { oauthScopeNames, type AppChange, type AppConfig, type AppPatch, type FieldAccess, type ObjectAccess, type OrgSnapshot } from '../org/index.js';
+import type { AppSettingsChange, DesiredApp, DesiredAppCertificate, DesiredAssignment, DesiredPermissionSet, DesiredState, DesiredUser } from '../desired/index.js';
+import { API_INTEGRATION_PSL_LABEL, INTEGRATION_LICENSE } from '../salesforce/licenses.js';
+import { formatRefreshPolicy } from '../salesforce/policies.js';
+import type { Change, FieldValue, Operation, Ref, Step } from './types.js';
 
 export type PlanProblem = { key: string; tokens: Array<string | number> };
 
@@ -25,6 +22,10 @@ export class PlanBlocked extends Error {
 
 const USER_REF: Ref = { ref: 'user' };
 const PS_REF: Ref = { ref: 'permissionSet' };
+
+const change = (key: string, ...values: Array<string | number>): Change => (values.length ? { key, values } : { key });
+
+export const step = (partial: Omit<Step, 'changes' | 'ops'> & Partial<Pick<Step, 'changes' | 'ops'>>): Step => ({ changes: [], ops: [], ...partial });
 
 const normalizePem = (pem: string | undefined): string => (pem ?? '').replace(/\s+/g, '');
 
@@ -42,10 +43,7 @@ const NO_OBJECT_ACCESS = (object: string): ObjectAccess => ({ object, read: fals
 const describeAccess = (o: ObjectAccess): string =>
   (['read', 'create', 'edit', 'delete', 'viewAll', 'modifyAll'] as const).filter((k) => o[k]).join(',') || 'none';
 
-const step = (partial: Omit<Step, 'changes' | 'ops'> & Partial<Pick<Step, 'changes' | 'ops'>>): Step => ({ changes: [], ops: [], ...partial });
-
-const userStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
-  const desired = spec.user;
+const userStep = (desired: DesiredUser, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
   const existing = snap.user;
   const profileId = snap.integrationProfile?.id;
   if (!profileId) problems.push({ key: 'error.NoIntegrationProfile', tokens: [] });
@@ -66,45 +64,41 @@ const userStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: PlanProble
       LanguageLocaleKey: run?.languageLocaleKey ?? 'en_US',
       EmailEncodingKey: run?.emailEncodingKey ?? 'UTF-8',
     };
-    return step({ id: 'user', action: 'create', subject: desired.username, changes: ['new user'], ops: [{ kind: 'create', sobject: 'User', fields, saveAs: 'user' }] });
+    return step({ id: 'user', action: 'create', subject: desired.username, changes: [change('user.new')], ops: [{ kind: 'create', sobject: 'User', fields, saveAs: 'user' }] });
   }
   // A user who is not on the Salesforce Integration license is someone else's account (a person, or an
   // integration still on a standard license): create never converts it. Migrating one is its own decision.
-  if (existing.userLicenseName !== 'Salesforce Integration') {
+  if (existing.userLicenseName !== INTEGRATION_LICENSE) {
     problems.push({ key: 'error.UsernameTaken', tokens: [existing.username, existing.profileName, existing.userLicenseName] });
   }
   const updates: Record<string, FieldValue> = {};
-  const changes: string[] = [];
-  const compare = (field: string, actual: unknown, want: string | boolean): void => {
-    if (actual !== want) {
-      updates[field] = want;
-      changes.push(`${field}: ${String(actual)} → ${String(want)}`);
-    }
-  };
+  const changes: Change[] = [];
   // Email addresses compare case-insensitively (the org may store them lower-cased).
   if (existing.email.toLowerCase() !== desired.email.toLowerCase()) {
     updates.Email = desired.email;
-    changes.push(`Email: ${existing.email} → ${desired.email}`);
-  }
-  compare('IsActive', existing.isActive, true);
-  if (profileId && existing.profileId !== profileId) {
-    updates.ProfileId = profileId;
-    changes.push(`Profile: ${existing.profileName} → ${snap.integrationProfile?.name ?? ''}`);
+    changes.push(change('field', 'Email', existing.email, desired.email));
   }
   if (!existing.isActive) {
+    updates.IsActive = true;
+    changes.push(change('field', 'IsActive', String(existing.isActive), 'true'));
     const lic = snap.integrationLicense;
     if (lic && lic.used >= lic.total) problems.push({ key: 'error.NoFreeLicense', tokens: [lic.total, lic.used] });
+  }
+  if (profileId && existing.profileId !== profileId) {
+    updates.ProfileId = profileId;
+    changes.push(change('field', 'Profile', existing.profileName, snap.integrationProfile?.name ?? ''));
   }
   return changes.length
     ? step({ id: 'user', action: 'update', subject: existing.username, changes, ops: [{ kind: 'update', sobject: 'User', id: existing.id, fields: updates }] })
     : step({ id: 'user', action: 'unchanged', subject: existing.username });
 };
 
-const pslStep = (snap: OrgSnapshot, problems: PlanProblem[]): Step => {
+/** The user holds the Salesforce API Integration permission set license (the user may be created in the same plan). */
+const permissionSetLicenseStep = (snap: OrgSnapshot, username: string, problems: PlanProblem[]): Step => {
   const psl = snap.apiIntegrationPsl;
   if (!psl) {
     problems.push({ key: 'error.NoApiIntegrationPsl', tokens: [] });
-    return step({ id: 'permission-set-license', action: 'skip', subject: 'Salesforce API Integration' });
+    return step({ id: 'permission-set-license', action: 'skip', subject: API_INTEGRATION_PSL_LABEL });
   }
   if (snap.user?.permissionSetLicenses.includes(psl.developerName)) {
     return step({ id: 'permission-set-license', action: 'unchanged', subject: psl.name });
@@ -114,13 +108,12 @@ const pslStep = (snap: OrgSnapshot, problems: PlanProblem[]): Step => {
     id: 'permission-set-license',
     action: 'create',
     subject: psl.name,
-    changes: [`assign ${psl.name} to the user`],
+    changes: [change('permission-set-license.assign', psl.name, username)],
     ops: [{ kind: 'create', sobject: 'PermissionSetLicenseAssign', fields: { AssigneeId: snap.user?.id ?? USER_REF, PermissionSetLicenseId: psl.id } }],
   });
 };
 
-const permissionSetStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
-  const desired = spec.permissionSet;
+const permissionSetStep = (desired: DesiredPermissionSet, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
   const existing = snap.targetPermissionSetId ? snap.permissionSets[snap.targetPermissionSetId] : undefined;
   const wantPerms = new Set(desired.systemPermissions);
   if (!existing) {
@@ -135,7 +128,7 @@ const permissionSetStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: P
       id: 'permission-set',
       action: 'create',
       subject: desired.name,
-      changes: [`new permission set on ${snap.apiIntegrationPsl?.name ?? 'Salesforce API Integration'} with ${[...wantPerms].join(', ')}`],
+      changes: [change('permission-set.new', snap.apiIntegrationPsl?.name ?? API_INTEGRATION_PSL_LABEL, [...wantPerms].join(', '))],
       ops: [{ kind: 'create', sobject: 'PermissionSet', fields, saveAs: 'permissionSet' }],
     });
   }
@@ -143,21 +136,21 @@ const permissionSetStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: P
     problems.push({ key: 'error.PermissionSetOtherLicense', tokens: [existing.name, existing.licenseName] });
   }
   const updates: Record<string, FieldValue> = {};
-  const changes: string[] = [];
+  const changes: Change[] = [];
   if (existing.label !== desired.label) {
     updates.Label = desired.label;
-    changes.push(`Label: ${existing.label} → ${desired.label}`);
+    changes.push(change('field', 'Label', existing.label, desired.label));
   }
   for (const [perm, held] of Object.entries(existing.systemPermissions)) {
     if (held && !wantPerms.has(perm)) {
       updates[`Permissions${perm}`] = false;
-      changes.push(`remove ${perm}`);
+      changes.push(change('permission.remove', perm));
     }
   }
   for (const perm of wantPerms) {
     if (!existing.systemPermissions[perm]) {
       updates[`Permissions${perm}`] = true;
-      changes.push(`add ${perm}`);
+      changes.push(change('permission.add', perm));
     }
   }
   return changes.length
@@ -166,40 +159,40 @@ const permissionSetStep = (spec: IntegrationSpec, snap: OrgSnapshot, problems: P
 };
 
 /** Exactly the requested object access: rows created, changed, or emptied (no privilege creep). */
-const objectPermissionsStep = (spec: IntegrationSpec, snap: OrgSnapshot): Step => {
+const objectPermissionsStep = (desired: DesiredPermissionSet, snap: OrgSnapshot): Step => {
   const existing = snap.targetPermissionSetId ? snap.permissionSets[snap.targetPermissionSetId]?.objects ?? [] : [];
   const parent: string | Ref = snap.targetPermissionSetId ?? PS_REF;
   const ops: Operation[] = [];
-  const changes: string[] = [];
-  const wanted = new Map(spec.permissionSet.objects.map((o) => [o.object.toLowerCase(), o]));
-  for (const want of spec.permissionSet.objects) {
+  const changes: Change[] = [];
+  const wanted = new Map(desired.objects.map((o) => [o.object.toLowerCase(), o]));
+  for (const want of desired.objects) {
     const have = existing.find((o) => o.object.toLowerCase() === want.object.toLowerCase());
     if (!have) {
       ops.push({ kind: 'create', sobject: 'ObjectPermissions', fields: { ParentId: parent, SobjectType: want.object, ...objectFields(want) } });
-      changes.push(`${want.object}: ${describeAccess(want)}`);
+      changes.push(change('access', want.object, describeAccess(want)));
     } else if (describeAccess(have) !== describeAccess(want) && have.id) {
       ops.push({ kind: 'update', sobject: 'ObjectPermissions', id: have.id, fields: objectFields(want) });
-      changes.push(`${want.object}: ${describeAccess(have)} → ${describeAccess(want)}`);
+      changes.push(change('field', want.object, describeAccess(have), describeAccess(want)));
     }
   }
   for (const have of existing) {
     if (!wanted.has(have.object.toLowerCase()) && have.id && describeAccess(have) !== 'none') {
       ops.push({ kind: 'update', sobject: 'ObjectPermissions', id: have.id, fields: objectFields(NO_OBJECT_ACCESS(have.object)) });
-      changes.push(`${have.object}: ${describeAccess(have)} → none`);
+      changes.push(change('field', have.object, describeAccess(have), 'none'));
     }
   }
-  const subject = spec.permissionSet.objects.map((o) => o.object).join(', ') || 'none';
-  if (!ops.length) return step({ id: 'object-permissions', action: spec.permissionSet.objects.length ? 'unchanged' : 'skip', subject });
+  const subject = desired.objects.map((o) => o.object).join(', ') || 'none';
+  if (!ops.length) return step({ id: 'object-permissions', action: desired.objects.length ? 'unchanged' : 'skip', subject });
   return step({ id: 'object-permissions', action: existing.length || snap.targetPermissionSetId ? 'update' : 'create', subject, changes, ops });
 };
 
-const fieldPermissionsStep = (spec: IntegrationSpec, snap: OrgSnapshot): Step => {
+const fieldPermissionsStep = (desired: DesiredPermissionSet, snap: OrgSnapshot): Step => {
   const existing: FieldAccess[] = snap.targetPermissionSetId ? snap.permissionSets[snap.targetPermissionSetId]?.fields ?? [] : [];
   const parent: string | Ref = snap.targetPermissionSetId ?? PS_REF;
   const ops: Operation[] = [];
-  const changes: string[] = [];
+  const changes: Change[] = [];
   const key = (f: FieldAccess): string => `${f.read ? 'read' : ''}${f.edit ? ',edit' : ''}` || 'none';
-  for (const want of spec.permissionSet.fields) {
+  for (const want of desired.fields) {
     const have = existing.find((f) => f.field.toLowerCase() === want.field.toLowerCase());
     if (!have) {
       ops.push({
@@ -207,123 +200,141 @@ const fieldPermissionsStep = (spec: IntegrationSpec, snap: OrgSnapshot): Step =>
         sobject: 'FieldPermissions',
         fields: { ParentId: parent, SobjectType: want.field.split('.')[0], Field: want.field, PermissionsRead: want.read, PermissionsEdit: want.edit },
       });
-      changes.push(`${want.field}: ${key(want)}`);
+      changes.push(change('access', want.field, key(want)));
     } else if (key(have) !== key(want) && have.id) {
       ops.push({ kind: 'update', sobject: 'FieldPermissions', id: have.id, fields: { PermissionsRead: want.read, PermissionsEdit: want.edit } });
-      changes.push(`${want.field}: ${key(have)} → ${key(want)}`);
+      changes.push(change('field', want.field, key(have), key(want)));
     }
   }
   for (const have of existing) {
-    const wanted = spec.permissionSet.fields.some((f) => f.field.toLowerCase() === have.field.toLowerCase());
+    const wanted = desired.fields.some((f) => f.field.toLowerCase() === have.field.toLowerCase());
     if (!wanted && have.id && (have.read || have.edit)) {
       ops.push({ kind: 'delete', sobject: 'FieldPermissions', id: have.id });
-      changes.push(`${have.field}: ${key(have)} → none`);
+      changes.push(change('field', have.field, key(have), 'none'));
     }
   }
-  const subject = spec.permissionSet.fields.map((f) => f.field).join(', ') || 'none';
-  if (!ops.length) return step({ id: 'field-permissions', action: spec.permissionSet.fields.length ? 'unchanged' : 'skip', subject });
+  const subject = desired.fields.map((f) => f.field).join(', ') || 'none';
+  if (!ops.length) return step({ id: 'field-permissions', action: desired.fields.length ? 'unchanged' : 'skip', subject });
   return step({ id: 'field-permissions', action: existing.length ? 'update' : 'create', subject, changes, ops });
 };
 
-const assignmentStep = (spec: IntegrationSpec, snap: OrgSnapshot): Step => {
-  const psId = snap.targetPermissionSetId;
-  const assignment = psId ? snap.user?.assignments.find((a) => a.permissionSetId === psId) : undefined;
-  if (!assignment) {
-    return step({
-      id: 'permission-set-assignment',
-      action: 'create',
-      subject: spec.permissionSet.name,
-      changes: ['assign without expiry'],
-      ops: [{ kind: 'create', sobject: 'PermissionSetAssignment', fields: { AssigneeId: snap.user?.id ?? USER_REF, PermissionSetId: psId ?? PS_REF } }],
-    });
+/** Each wanted permission set assigned to the user without expiry: a new assignment, or the expiry cleared. */
+const assignmentsStep = (wanted: DesiredAssignment[], managedName: string | undefined, snap: OrgSnapshot): Step => {
+  const ops: Operation[] = [];
+  const changes: Change[] = [];
+  const names: string[] = [];
+  for (const w of wanted) {
+    const psId = 'managed' in w ? snap.targetPermissionSetId : w.permissionSetId;
+    const name = 'managed' in w ? managedName ?? '' : w.name;
+    names.push(name);
+    const assignment = psId ? snap.user?.assignments.find((a) => a.permissionSetId === psId) : undefined;
+    if (!assignment) {
+      ops.push({ kind: 'create', sobject: 'PermissionSetAssignment', fields: { AssigneeId: snap.user?.id ?? USER_REF, PermissionSetId: psId ?? PS_REF } });
+      changes.push(change('permission-set-assignment.new', name));
+    } else if (assignment.expirationDate) {
+      ops.push({ kind: 'update', sobject: 'PermissionSetAssignment', id: assignment.id, fields: { ExpirationDate: null } });
+      changes.push(change('permission-set-assignment.expiry', name, assignment.expirationDate));
+    }
   }
-  if (assignment.expirationDate) {
-    return step({
-      id: 'permission-set-assignment',
-      action: 'update',
-      subject: spec.permissionSet.name,
-      changes: [`expiry ${assignment.expirationDate} → never`],
-      ops: [{ kind: 'update', sobject: 'PermissionSetAssignment', id: assignment.id, fields: { ExpirationDate: null } }],
-    });
-  }
-  return step({ id: 'permission-set-assignment', action: 'unchanged', subject: spec.permissionSet.name });
+  const subject = names.join(', ');
+  if (!ops.length) return step({ id: 'permission-set-assignment', action: 'unchanged', subject });
+  const creates = ops.some((op) => op.kind === 'create');
+  return step({ id: 'permission-set-assignment', action: creates ? 'create' : 'update', subject, changes, ops });
 };
 
-const certificateStep = (spec: IntegrationSpec, local: LocalCredentials): Step => {
-  if (spec.flow !== 'jwt') return step({ id: 'certificate', action: 'skip', subject: 'client credentials use no certificate' });
-  if (local.source === 'existing') return step({ id: 'certificate', action: 'unchanged', subject: 'private-key.pem, cert.pem' });
-  // A key the user brought stays where it is: copying a private key only makes a second secret to guard.
-  if (local.source === 'provided') return step({ id: 'certificate', action: 'skip', subject: spec.certificate.privateKeyFile ?? 'your key pair' });
-  return step({
-    id: 'certificate',
-    action: 'create',
-    subject: `RSA ${spec.certificate.keySize}, ${spec.certificate.validityDays} days`,
-    changes: ['generate key pair and self-signed certificate'],
-    ops: [{ kind: 'write-credentials' }],
-  });
-};
-
-/** Differences between the app in the org and the desired one, in words an admin recognises from Setup. */
-export const appDifferences = (spec: IntegrationSpec, actual: AppConfig, certificatePem: string | undefined, permissionSetId: string | undefined): string[] => {
-  const d: string[] = [];
-  const want = spec.app;
-  if (spec.flow === 'jwt' && normalizePem(actual.certificate) !== normalizePem(certificatePem)) d.push('certificate');
+/** Differences between the app in the org and the one create owns, in words an admin recognises from Setup. */
+export const appDifferences = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>, actual: AppConfig, certificatePem: string | undefined, permissionSetId: string | undefined): Change[] => {
+  const d: Change[] = [];
+  const want = owned.owned;
+  if (owned.flow === 'jwt' && normalizePem(actual.certificate) !== normalizePem(certificatePem)) d.push(change('app.certificate'));
   const wantScopes = oauthScopeNames(want.scopes);
   if (wantScopes.some((s) => !actual.scopes.includes(s)) || actual.scopes.some((s) => !wantScopes.includes(s))) {
-    d.push(`scopes: ${actual.scopes.join(' ') || 'none'} → ${wantScopes.join(' ')}`);
+    d.push(change('app.scopes', actual.scopes.join(' ') || 'none', wantScopes.join(' ')));
   }
-  if (actual.pkceRequired) d.push('PKCE required → not required');
-  if (actual.namedUserJwt) d.push('JWT-based access tokens for named users → off');
-  if (actual.permittedUsers !== 'AdminApprovedPreAuthorized') d.push(`permitted users: ${actual.permittedUsers} → AdminApprovedPreAuthorized`);
-  if (!permissionSetId || !actual.permissionSetIds.includes(permissionSetId)) d.push(`select permission set ${spec.permissionSet.name}`);
+  if (actual.pkceRequired) d.push(change('app.pkce'));
+  if (actual.namedUserJwt) d.push(change('app.named-user-jwt'));
+  if (actual.permittedUsers !== 'AdminApprovedPreAuthorized') d.push(change('app.permitted-users', actual.permittedUsers));
+  if (!permissionSetId || !actual.permissionSetIds.includes(permissionSetId)) d.push(change('app.select', owned.permissionSetName));
   const policy = formatRefreshPolicy(want.refreshTokenPolicy);
-  if (formatRefreshPolicy(actual.refreshTokenPolicy) !== policy) d.push(`refresh token policy: ${formatRefreshPolicy(actual.refreshTokenPolicy)} → ${policy}`);
-  if (actual.ipRelaxation !== want.ipRelaxation) d.push(`IP relaxation: ${actual.ipRelaxation} → ${want.ipRelaxation}`);
-  const cc = spec.flow === 'client-credentials';
-  if (actual.clientCredentialsEnabled !== cc) d.push(`client credentials flow: ${String(actual.clientCredentialsEnabled)} → ${String(cc)}`);
-  if (cc && actual.runAsUsername?.toLowerCase() !== spec.user.username.toLowerCase()) d.push(`run-as user: ${actual.runAsUsername ?? 'none'} → ${spec.user.username}`);
-  if (actual.contactEmail && actual.contactEmail !== want.contactEmail) d.push(`contact email: ${actual.contactEmail} → ${want.contactEmail}`);
+  if (formatRefreshPolicy(actual.refreshTokenPolicy) !== policy) d.push(change('app.refresh-token-policy', formatRefreshPolicy(actual.refreshTokenPolicy), policy));
+  if (actual.ipRelaxation !== want.ipRelaxation) d.push(change('app.ip-relaxation', actual.ipRelaxation, want.ipRelaxation));
+  const cc = owned.flow === 'client-credentials';
+  if (actual.clientCredentialsEnabled !== cc) d.push(change('app.client-credentials', String(actual.clientCredentialsEnabled), String(cc)));
+  if (cc && actual.runAsUsername?.toLowerCase() !== owned.runAsUsername?.toLowerCase()) d.push(change('app.run-as', actual.runAsUsername ?? 'none', owned.runAsUsername ?? ''));
+  if (actual.contactEmail && actual.contactEmail !== want.contactEmail) d.push(change('app.contact-email', actual.contactEmail, want.contactEmail));
   return d;
 };
 
-const appStep = (spec: IntegrationSpec, snap: OrgSnapshot, local: LocalCredentials, problems: PlanProblem[]): Step => {
+const certificateValue = (c: DesiredAppCertificate | undefined): string | Ref | undefined =>
+  c === undefined ? undefined : 'pem' in c ? c.pem : { ref: 'certificate' };
+
+/** create owns the app: written whole (deploy or upsert), with the flow's settings. */
+const ownedAppStep = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
   const actual = snap.app;
-  if (actual && actual.kind !== spec.app.kind) problems.push({ key: 'error.AppKindMismatch', tokens: [spec.app.name, actual.kind, spec.app.kind] });
-  const op: Operation = {
+  const want = owned.owned;
+  if (actual && actual.kind !== want.kind) problems.push({ key: 'error.AppKindMismatch', tokens: [want.name, actual.kind, want.kind] });
+  const op: AppChange<string | Ref> = {
     kind: 'deploy-app',
-    app: spec.app,
-    flow: spec.flow,
+    app: want,
+    flow: owned.flow,
     permissionSet: snap.targetPermissionSetId ?? PS_REF,
-    runAsUsername: spec.flow === 'client-credentials' ? spec.user.username : undefined,
+    permissionSetName: owned.permissionSetName,
+    runAsUsername: owned.runAsUsername,
+    certificate: certificateValue(owned.certificate),
   };
-  if (!actual) return step({ id: 'app', action: 'create', subject: spec.app.name, changes: [`new ${spec.app.kind} for the ${spec.flow} flow`], ops: [op] });
-  const changes = appDifferences(spec, actual, local.certificatePem, snap.targetPermissionSetId);
+  if (!actual) return step({ id: 'app', action: 'create', subject: want.name, changes: [change('app.new', want.kind, owned.flow)], ops: [op] });
+  const pem = owned.certificate && 'pem' in owned.certificate ? owned.certificate.pem : undefined;
+  const changes = appDifferences(owned, actual, pem, snap.targetPermissionSetId);
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });
 };
 
-export type PlanOptions = { verify: boolean };
-
-/** The plan for one integration. Throws PlanBlocked when the org cannot take it (no license, ...). */
-export const planIntegration = (spec: IntegrationSpec, snap: OrgSnapshot, local: LocalCredentials, opts: PlanOptions): Plan => {
-  const problems: PlanProblem[] = [];
-  const lic = snap.integrationLicense;
-  const steps: Step[] = [
-    step({ id: 'license', action: snap.user ? 'unchanged' : 'skip', subject: lic ? `${lic.name}: ${lic.used} of ${lic.total} used` : 'Salesforce Integration' }),
-    // The key pair first (seed 001 step 1): local, cheap, and reused by a re-run if an org write fails later.
-    certificateStep(spec, local),
-    userStep(spec, snap, problems),
-    pslStep(snap, problems),
-    permissionSetStep(spec, snap, problems),
-    objectPermissionsStep(spec, snap),
-    fieldPermissionsStep(spec, snap),
-    assignmentStep(spec, snap),
-    appStep(spec, snap, local, problems),
-    // A passing live check changes nothing: 'unchanged'; it runs on every apply all the same.
-    step({ id: 'verify', action: opts.verify ? 'unchanged' : 'skip', subject: opts.verify ? `${spec.flow} token exchange + REST call` : '--no-verify', ops: opts.verify ? [{ kind: 'verify' }] : [] }),
+/** Only the settings named change; everything else the app holds is kept (a patch, not a rewrite). */
+const appChangeStep = (wanted: AppSettingsChange, snap: OrgSnapshot): Step => {
+  const actual = snap.app;
+  if (!actual) return step({ id: 'app', action: 'skip', subject: '-' });
+  const preAuthorize = Object.fromEntries(Object.entries(wanted.preAuthorize ?? {}).filter(([id]) => !actual.permissionSetIds.includes(id)));
+  const patch: AppPatch = {
+    pkceOff: wanted.pkceRequired === false && actual.pkceRequired,
+    namedUserJwtOff: wanted.namedUserJwt === false && actual.namedUserJwt,
+    // Pre-authorizing a permission set is what "admin approved users are pre-authorized" means: it comes with it.
+    adminApproved: (wanted.permittedUsers === 'AdminApprovedPreAuthorized' && actual.permittedUsers !== 'AdminApprovedPreAuthorized') || Object.keys(preAuthorize).length > 0,
+    refreshValidUntilRevoked: wanted.refreshTokenPolicy?.type === 'infinite' && actual.refreshTokenPolicy.type !== 'infinite',
+    relaxIp: wanted.ipRelaxation === 'BYPASS' && actual.ipRelaxation !== 'BYPASS',
+    addPermissionSets: preAuthorize,
+  };
+  const changes: Change[] = [
+    ...(patch.pkceOff ? [change('app.pkce')] : []),
+    ...(patch.namedUserJwtOff ? [change('app.named-user-jwt')] : []),
+    ...(patch.adminApproved && actual.permittedUsers !== 'AdminApprovedPreAuthorized' ? [change('app.permitted-users', actual.permittedUsers)] : []),
+    ...Object.values(preAuthorize).map((name) => change('app.select', name)),
+    ...(patch.refreshValidUntilRevoked ? [change('app.refresh-token-policy', formatRefreshPolicy(actual.refreshTokenPolicy), 'infinite')] : []),
+    ...(patch.relaxIp ? [change('app.ip-relaxation', actual.ipRelaxation, 'BYPASS')] : []),
   ];
-  if (problems.length) throw new PlanBlocked(problems);
-  return { steps, warnings: [] };
+  if (!changes.length) return step({ id: 'app', action: 'unchanged', subject: actual.name });
+  return step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [{ kind: 'patch-app', app: { kind: actual.kind, name: actual.name }, patch }] });
 };
 
-/** True when applying would change nothing in the org or on disk. */
-export const isNoop = (plan: Plan): boolean => plan.steps.every((s) => s.id === 'verify' || s.action === 'unchanged' || s.action === 'skip');
+/**
+ * The steps that take the org to the desired state, in the order the writes depend on each other (the user before
+ * its licenses and assignments, the permission set before its access and the app that selects it). Throws
+ * PlanBlocked, before any write, when the org cannot take it (no license, a username that is someone else's, ...).
+ */
+export const planChanges = (desired: DesiredState, snap: OrgSnapshot): Step[] => {
+  const problems: PlanProblem[] = [];
+  const username = desired.user?.username ?? snap.user?.username ?? '';
+  const ps = desired.permissionSet;
+  const steps: Array<Step | false | undefined> = [
+    desired.user && userStep(desired.user, snap, problems),
+    desired.permissionSetLicense && permissionSetLicenseStep(snap, username, problems),
+    ps && permissionSetStep(ps, snap, problems),
+    ps && objectPermissionsStep(ps, snap),
+    ps && fieldPermissionsStep(ps, snap),
+    desired.assignments !== undefined && desired.assignments.length > 0 && assignmentsStep(desired.assignments, ps?.name, snap),
+    desired.app && ('owned' in desired.app ? ownedAppStep(desired.app, snap, problems) : appChangeStep(desired.app.change, snap)),
+  ];
+  if (problems.length) throw new PlanBlocked(problems);
+  return steps.filter((s): s is Step => Boolean(s));
+};
+
+/** True when applying would change nothing in the org or on disk (the live check changes nothing). */
+export const isNoop = (plan: { steps: Step[] }): boolean => plan.steps.every((s) => s.id === 'verify' || s.action === 'unchanged' || s.action === 'skip');

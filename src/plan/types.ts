@@ -1,58 +1,108 @@
 /*
- * A plan is the list of steps that take the org (and the output directory) from its actual state to the
- * desired one. Steps carry their writes as plain data (operations); src/plan/apply.ts performs them. The same
- * engine serves create, doctor --fix and rotate.
+ * A plan is data: steps, each with a subject, its changes (message keys and values: the words are in
+ * messages/plan.md, rendered by render.ts) and its writes (operations). Pure functions build plans from a desired
+ * state and a snapshot (plan.ts, local.ts); one apply performs every plan (apply.ts), with a journal of what it
+ * wrote and a partial result; one renderer prints them. create, doctor --fix and the commands to come (revoke,
+ * rotate, migrate) differ only in the desired state they plan from.
  */
-import type { AppPatch } from '../org/deploy.js';
-import type { AppKind } from '../org/types.js';
-import type { DesiredApp } from '../spec/types.js';
-import type { Flow } from '../spec/types.js';
+import type { AppChange, AppKind, Flow, TokenHosts } from '../org/index.js';
 
 export type StepId =
   | 'license'
+  | 'certificate'
   | 'user'
   | 'permission-set-license'
   | 'permission-set'
   | 'object-permissions'
   | 'field-permissions'
   | 'permission-set-assignment'
-  | 'certificate'
   | 'app'
-  | 'verify';
+  | 'verify'
+  | 'documents';
 
-export type StepAction = 'create' | 'update' | 'unchanged' | 'skip';
+export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 
-/** What a step ended as, in the command's result (issue 3: created / updated / unchanged / skipped / failed). */
-export type StepStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'pending';
+/** What a step ended as, in a command's result: created / updated / deleted / unchanged / skipped, or failed / pending. */
+export type StepStatus = 'created' | 'updated' | 'deleted' | 'unchanged' | 'skipped' | 'failed' | 'pending';
 
-/** A value known only once an earlier step ran (the Id of a record it created). */
-export type Ref = { ref: 'user' | 'permissionSet' };
+/** One difference a step makes, as a key of messages/plan.md and the values of its %s tokens. */
+export type Change = { key: string; values?: Array<string | number> };
+
+/**
+ * A value known only once an earlier operation ran: the Id of a record it created (user, permissionSet), what the
+ * key-pair step generated (certificate, privateKey, certificateExpires), what was read back from the app
+ * (consumerKey, consumerSecret), the app's Id once it exists (appId). Secrets among them stay in memory: they never reach a result, a journal or a log.
+ */
+export type RefName = 'user' | 'permissionSet' | 'certificate' | 'privateKey' | 'certificateExpires' | 'consumerKey' | 'consumerSecret' | 'appId';
+
+export type Ref = { ref: RefName };
 
 export type FieldValue = string | number | boolean | null | Ref;
 
-export type Operation =
-  | { kind: 'create'; sobject: string; fields: Record<string, FieldValue>; saveAs?: Ref['ref'] }
+/** Text with values filled in at apply time: the runbook names a consumer key the org mints during the run. */
+export type Text = Array<string | Ref>;
+
+/** Record writes: sent in REST composite requests, all or none. */
+export type RecordOperation =
+  | { kind: 'create'; sobject: string; fields: Record<string, FieldValue>; saveAs?: 'user' | 'permissionSet' }
   | { kind: 'update'; sobject: string; id: string | Ref; fields: Record<string, FieldValue> }
-  | { kind: 'delete'; sobject: string; id: string }
-  /** Write the key pair and certificate to the output directory (generated or brought). */
-  | { kind: 'write-credentials' }
-  /** Deploy the app with the flow's settings; the certificate comes from the credentials step. */
-  | { kind: 'deploy-app'; app: DesiredApp; flow: Flow; permissionSet: string | Ref; runAsUsername?: string }
-  /** Change only some settings of an existing app (doctor --fix), keeping everything else it holds. */
-  | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch }
-  /** Live token exchange + one REST call (not a write). */
-  | { kind: 'verify' };
+  | { kind: 'delete'; sobject: string; id: string };
+
+export type Operation =
+  | RecordOperation
+  /** An app write through src/org's one entry, whichever the app kind. */
+  | AppChange<string | Ref>
+  /** Read the app's consumer key (and, with `secret`, its consumer secret) back from the org. Not a write. */
+  | { kind: 'read-credentials'; app: { kind: AppKind; name: string; id?: string | Ref }; secret: boolean }
+  /** Generate an RSA key pair and a self-signed certificate into `dir` (0600 key); with `keepPrevious`, a pair already there is kept as *.previous.pem. */
+  | { kind: 'generate-key-pair'; dir: string; keySize: 2048 | 3072 | 4096; validityDays: number; commonName: string; keepPrevious?: boolean }
+  /** Write a local file: 0600 when `secret`, 0644 otherwise; `onlyIfChanged` leaves an identical file alone. */
+  | { kind: 'write-file'; path: string; content: Text; secret: boolean; onlyIfChanged?: boolean }
+  /** The live token exchange the external system makes, and one REST call with the token (not a write). */
+  | { kind: 'verify'; hosts: TokenHosts; flow: Flow; clientId: string | Ref; username: string; waitMinutes: number; appName: string }
+  /** Revoke one OAuth token (POST /services/oauth2/revoke); `label` names it in the journal, never the token. */
+  | { kind: 'revoke-token'; token: string; label: string };
 
 export type Step = {
   id: StepId;
   action: StepAction;
-  /** One line: what it is (e.g. the username, the permission set name). */
+  /** One line: what it is (the username, the permission set name, the file). */
   subject: string;
-  /** Human-readable differences that make it create/update (empty when unchanged). */
-  changes: string[];
+  /** What makes it create / update / delete (empty when unchanged). */
+  changes: Change[];
   ops: Operation[];
 };
 
 export type Plan = { steps: Step[]; warnings: string[] };
 
 export const isRef = (v: unknown): v is Ref => typeof v === 'object' && v !== null && 'ref' in v;
+
+/** Writes of the org, as opposed to local files, reads and the live check. */
+export const isOrgWrite = (op: Operation): boolean =>
+  op.kind === 'create' || op.kind === 'update' || op.kind === 'delete' || op.kind === 'deploy-app' || op.kind === 'patch-app' || op.kind === 'revoke-token';
+
+export type StepResult = { name: StepId; subject: string; status: StepStatus; changes: Change[]; error?: string };
+
+/**
+ * What apply did, one entry per operation it performed or tried, in order: the operation, its target (an sObject
+ * and Id, an app, a file, a token endpoint: never a secret), whether it reached the org, and how it ended. The
+ * partial result and the exit code are read from it; each entry is a debug line of the log too.
+ */
+export type JournalEntry = {
+  step: StepId;
+  op: Operation['kind'];
+  target: string;
+  org: boolean;
+  outcome: 'done' | 'failed';
+  /** The Id of a record created. */
+  id?: string;
+  error?: string;
+};
+
+export type ApplyOutcome = {
+  results: StepResult[];
+  failed: boolean;
+  journal: JournalEntry[];
+  /** The values the run produced or was given (Ids, the consumer key, ...). Holds secrets: never print it. */
+  values: Partial<Record<RefName, string>>;
+};

@@ -7,6 +7,7 @@ import { Messages } from '@salesforce/core';
 import type { CheckGroup, CheckResult, CheckStatus } from '../checks/types.js';
 import type { Explanation } from '../checks/errors.js';
 import type { DoctorSummary, OrgReport } from '../doctor/types.js';
+import { hostOf } from '../salesforce/hosts.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 export const reportMessages = Messages.loadMessages('@integration-kit/plugin-integration', 'report');
@@ -100,14 +101,6 @@ export const fixLines = (check: CheckResult): string[] => {
     ...(check.fix.command ? [`${FIX_INDENT}${reportMessages.getMessage('fix.run', [check.fix.command])}`] : []),
     ...(check.fix.autoFixable ? [`${FIX_INDENT}${reportMessages.getMessage('fix.auto')}`] : []),
   ];
-};
-
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host || url;
-  } catch {
-    return url;
-  }
 };
 
 const plural = (key: string, n: number): string => reportMessages.getMessage(`${key}.${n === 1 ? 'one' : 'other'}`, [String(n)]);

@@ -6,6 +6,7 @@
  */
 import { XMLBuilder } from 'fast-xml-parser';
 import type { CheckResult } from '../checks/types.js';
+import { hostOf } from '../salesforce/hosts.js';
 import type { DoctorResult, OrgReport } from '../doctor/types.js';
 import { humanExplanation, orderChecks, reportMessages } from './doctor-human.js';
 
@@ -28,14 +29,6 @@ const text = (value: string): string => value.replace(INVALID_XML, '\uFFFD');
 const attr = (value: string): string => text(value).replace(/\s*[\r\n]+\s*/g, ' ');
 
 const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
-
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host || url;
-  } catch {
-    return url;
-  }
-};
 
 /** The fix as text: the Setup path, then the command to run. */
 const fixText = (check: CheckResult): string =>

@@ -3,7 +3,7 @@
  * and expiry, object access, owner) and how to rotate and revoke, plus seed 001's install values.
  */
 import { base64Commands } from '../credentials/index.js';
-import type { IntegrationSpec } from '../spec/types.js';
+import type { IntegrationSpec } from '../desired/types.js';
 
 export type InstallValues = {
   consumerKey?: string;

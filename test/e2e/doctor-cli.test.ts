@@ -127,6 +127,19 @@ describe('sf integration doctor (real CLI, emulator)', function () {
     const failing = broken.body.result!.reports[0].checks.filter((c) => c.status === 'fail').map((c) => c.id);
     expect(failing).to.include.members(['app-permission-set-associated', 'live-token-exchange']);
 
+    // --dry-run: the plan of the repair, in the same words and table as create's plan, and nothing written.
+    emu.clearLog();
+    const planned = await doctor(['--target-org', 'emu', ...live(), '--fix', '--dry-run']);
+    expect(planned.code).to.equal(1);
+    expect(emu.log().writes, 'a dry run writes nothing').to.equal(0);
+    const plan = planned.body.result!.reports[0].fixPlan ?? [];
+    expect(plan.map((s) => `${s.name}:${s.status}`)).to.deep.equal(['app:updated']);
+    expect(plan[0].changes).to.deep.equal([`select permission set ${created.permissionSetName}`]);
+    expect(planned.body.result!.reports[0].fixes).to.equal(undefined);
+    const human = await sf.run(['integration', 'doctor', '--target-org', 'emu', ...live(), '--fix', '--dry-run']);
+    expect(human.stdout).to.include('What --fix would change').and.include(`select permission set ${created.permissionSetName}`);
+    expect(emu.log().writes).to.equal(0);
+
     emu.clearLog();
     const fixed = await doctor(['--target-org', 'emu', ...live(), '--fix', '--no-prompt']);
     expect(emu.log().writes).to.be.greaterThan(0);

@@ -24,13 +24,13 @@ import type { DoctorOptions, FixOptions } from '../../src/doctor/run.js';
 import type { OrgReport } from '../../src/doctor/types.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import type { Explanation } from '../../src/checks/errors.js';
-import type { ExchangeResult } from '../../src/org/token.js';
+import type { LiveResult, TokenHosts, TokenOptions, TokenRequest } from '../../src/org/index.js';
 
 type Core = typeof import('@salesforce/core');
 type Domain = {
   diagnoseOrg: (org: Org, targetOrg: string, opts: DoctorOptions, fix?: FixOptions) => Promise<OrgReport>;
   explainError: (text: string, results?: CheckResult[]) => Explanation;
-  jwtExchange: (args: { tokenUrl: string; clientId: string; username: string; audience: string; privateKeyPem: string }) => Promise<ExchangeResult>;
+  exchangeToken: (hosts: TokenHosts, request: TokenRequest, opts: TokenOptions) => Promise<LiveResult>;
 };
 type Rec = Record<string, unknown>;
 
@@ -147,7 +147,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     username: jwt.username,
     clientId: jwt.consumerKey,
     privateKeyFile: jwt.privateKeyFile,
-    spec: await (await import('../../src/spec/index.js')).readSpecFile(jwt.specFile),
+    spec: await (await import('../../src/desired/index.js')).readSpecFile(jwt.specFile),
   });
 
   type Scenario = {
@@ -226,9 +226,9 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     // One at a time: concurrent dynamic imports through the ts-node loader can stall.
     const { diagnoseOrg } = await import('../../src/doctor/run.js');
     const { explainError } = await import('../../src/checks/index.js');
-    const { jwtExchange } = await import('../../src/org/token.js');
+    const { exchangeToken } = await import('../../src/org/token.js');
     const { runCreate } = await import('../../src/create/run.js');
-    domain = { diagnoseOrg, explainError, jwtExchange };
+    domain = { diagnoseOrg, explainError, exchangeToken };
 
     creator = await startEmulator();
     const settings = creator.store.listMetadata('ExternalClientAppSettings')[0];
@@ -518,7 +518,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
   });
 
   it('user-spec-drift: doctor given a spec that asks for less (Account read only)', async () => {
-    const { parseSpecFile } = await import('../../src/spec/index.js');
+    const { parseSpecFile } = await import('../../src/desired/index.js');
     const text = (await readFile(jwt.specFile, 'utf8')).replace(/\n\s+- edit\n/, '\n');
     const run = await scenario({ options: { spec: parseSpecFile(text, 'narrow.yaml') } });
     expectVerdict(run, ['user-spec-drift']);
@@ -542,19 +542,18 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
   });
 
   it('org-login-url: a sandbox behind a production-style subdomain (the external system signs for login.salesforce.com: audience is invalid)', async () => {
-    let external: ExchangeResult | undefined;
+    let external: NonNullable<LiveResult['tokenExchange']> | undefined;
     const run = await scenario(
       { subdomain: 'emulated-org', mutate: (fx) => void (one(fx, 'Organization', () => true).IsSandbox = true) },
       undefined,
       async ({ emu }) => {
         // What an external system that infers the environment from the subdomain sends (seed 001 step 7).
-        external = await domain.jwtExchange({
-          tokenUrl: emu.instanceUrl,
-          clientId: jwt.consumerKey,
-          username: jwt.username,
-          audience: 'https://login.salesforce.com',
-          privateKeyPem: jwt.privateKeyPem,
-        });
+        const live = await domain.exchangeToken(
+          { loginUrl: emu.instanceUrl, instanceUrl: emu.instanceUrl, audience: 'https://login.salesforce.com' },
+          { flow: 'jwt', clientId: jwt.consumerKey, username: jwt.username, privateKeyPem: jwt.privateKeyPem },
+          { apiVersion: '66.0' }
+        );
+        external = live.tokenExchange;
       }
     );
     // Doctor's own exchange uses the audience the org really needs, so it passes; the check flags the subdomain.
@@ -604,7 +603,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     clientId: cc.consumerKey,
     clientSecret: cc.secret,
     privateKeyFile: undefined,
-    spec: await (await import('../../src/spec/index.js')).readSpecFile(cc.specFile),
+    spec: await (await import('../../src/desired/index.js')).readSpecFile(cc.specFile),
   });
 
   it('client credentials: the integration create set up passes', async () => {

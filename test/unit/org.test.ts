@@ -2,17 +2,24 @@
  * Pure parts of src/org: login host and audience per org kind (seed 001 step 7), app metadata mapping.
  */
 import { expect } from 'chai';
+import { oauthScopeNames } from '../../src/org/app-metadata.js';
+import {
+  ecaRefreshFields,
+  ecaRefreshPolicy,
+  formatRefreshPolicy,
+  formatRefreshPolicyWords,
+  parseRefreshPolicy,
+  parseRefreshPolicyWords,
+} from '../../src/salesforce/policies.js';
 import {
   ecaMemberName,
   ecaToAppConfig,
-  formatRefreshPolicy,
-  oauthScopeNames,
-  parseRefreshPolicy,
   permissionSetIdsOf,
   permissionSetReferenceForm,
 } from '../../src/org/app-metadata.js';
 import { ecaComponents } from '../../src/org/deploy.js';
 import { orgLoginFacts } from '../../src/org/snapshot.js';
+import { exchangeToken, tokenEndpoint } from '../../src/org/token.js';
 
 describe('orgLoginFacts', () => {
   it('production My Domain: log in at the My Domain, audience login.salesforce.com, subdomain as seed 001 shows it', () => {
@@ -39,6 +46,35 @@ describe('orgLoginFacts', () => {
   });
 });
 
+describe('tokenEndpoint: where the org expects a token request (one rule for create, doctor and rotate)', () => {
+  const org = (instanceUrl: string, isSandbox = false): { instanceUrl: string; loginUrl: string } => ({ instanceUrl, ...orgLoginFacts(instanceUrl, isSandbox) });
+
+  it('a My Domain org: both flows post to the My Domain', () => {
+    const acme = org('https://acme.my.salesforce.com/');
+    expect(tokenEndpoint(acme, 'jwt')).to.equal('https://acme.my.salesforce.com');
+    expect(tokenEndpoint(acme, 'client-credentials')).to.equal('https://acme.my.salesforce.com');
+    const dev = org('https://acme--dev.sandbox.my.salesforce.com', true);
+    expect(tokenEndpoint(dev, 'jwt')).to.equal('https://acme--dev.sandbox.my.salesforce.com');
+  });
+
+  it('an instance host without My Domain: JWT at login or test, client credentials never there', () => {
+    expect(tokenEndpoint(org('https://na85.salesforce.com'), 'jwt')).to.equal('https://login.salesforce.com');
+    expect(tokenEndpoint(org('https://cs42.salesforce.com', true), 'jwt')).to.equal('https://test.salesforce.com');
+    expect(tokenEndpoint(org('https://na85.salesforce.com'), 'client-credentials')).to.equal('https://na85.salesforce.com');
+  });
+
+  it('reports an endpoint that cannot be reached as a connection failure, not a Salesforce error', async () => {
+    const live = await exchangeToken(
+      { loginUrl: 'http://127.0.0.1:9', instanceUrl: 'http://127.0.0.1:9', audience: 'https://login.salesforce.com' },
+      { flow: 'client-credentials', clientId: 'id', clientSecret: 'secret' },
+      { apiVersion: '66.0' }
+    );
+    expect(live.tokenExchange).to.deep.include({ ok: false, error: 'connection_failed', loginUrl: 'http://127.0.0.1:9' });
+    expect(live.apiCall).to.equal(undefined);
+    expect(JSON.stringify(live)).to.not.include('secret');
+  });
+});
+
 describe('app metadata mapping', () => {
   it('maps metadata scopes to the OAuth names tokens carry', () => {
     expect(oauthScopeNames(['Api', 'RefreshToken'])).to.deep.equal(['api', 'refresh_token', 'offline_access']);
@@ -47,6 +83,16 @@ describe('app metadata mapping', () => {
   it('reads and writes refresh token policies in the ConnectedApp spelling', () => {
     expect(parseRefreshPolicy('specific_lifetime:4:HOURS')).to.deep.equal({ type: 'specific_lifetime', value: 4, unit: 'HOURS' });
     expect(formatRefreshPolicy(parseRefreshPolicy('infinite'))).to.equal('infinite');
+  });
+
+  it('reads back what it writes in the External Client App spelling, and in the words of the flags', () => {
+    const policy = { type: 'specific_inactivity' as const, value: 30, unit: 'DAYS' as const };
+    expect(ecaRefreshFields(policy)).to.deep.equal({ refreshTokenPolicyType: 'SpecificInactivity', refreshTokenValidityPeriod: 30, refreshTokenValidityUnit: 'Days' });
+    expect(ecaRefreshPolicy(ecaRefreshFields(policy))).to.deep.equal(policy);
+    expect(ecaRefreshPolicy(ecaRefreshFields({ type: 'infinite' }))).to.deep.equal({ type: 'infinite' });
+    expect(parseRefreshPolicyWords(formatRefreshPolicyWords(policy))).to.deep.equal(policy);
+    expect(formatRefreshPolicyWords(policy)).to.equal('inactivity:30:days');
+    expect(parseRefreshPolicyWords('lifetime:0:hours')).to.equal(undefined);
   });
 
   it('writes the five External Client App components with the policies seed 001 asks for', () => {

@@ -3,11 +3,13 @@
  */
 import { expect } from 'chai';
 import { runChecks } from '../../src/checks/index.js';
-import { planFixes } from '../../src/doctor/fix.js';
-import { isNoop, planIntegration, PlanBlocked, type LocalCredentials } from '../../src/plan/plan.js';
-import type { Operation } from '../../src/plan/types.js';
-import { buildSpec } from '../../src/spec/index.js';
-import type { IntegrationSpec } from '../../src/spec/types.js';
+import { planFixes, repairState } from '../../src/doctor/fix.js';
+import { planIntegration, type LocalCredentials } from '../../src/create/plan.js';
+import { isNoop, planChanges, PlanBlocked } from '../../src/plan/plan.js';
+import { changeTexts, planLines, plannedResults, renderSteps, stepRows } from '../../src/plan/render.js';
+import type { Operation, Step } from '../../src/plan/types.js';
+import { buildSpec } from '../../src/desired/index.js';
+import type { IntegrationSpec } from '../../src/desired/types.js';
 import type { OrgSnapshot } from '../../src/org/types.js';
 import { healthyContext, healthySnapshot, IDS, jwtApp, NOW, USERNAME } from './snapshot-fixtures.js';
 
@@ -17,7 +19,9 @@ const spec = (args: Parameters<typeof buildSpec>[0] = {}): IntegrationSpec =>
     { adminUsername: 'admin@acme.com', adminEmail: 'admin@acme.com', isSandbox: false }
   ).spec;
 
-const existing = (snap: OrgSnapshot): LocalCredentials => ({ source: 'existing', certificatePem: snap.app?.certificate });
+const existing = (snap: OrgSnapshot): LocalCredentials => ({ source: 'existing', certificatePem: snap.app?.certificate, documentsWritten: true });
+
+const texts = (s: Step | undefined): string[] => changeTexts(s?.changes ?? []);
 
 /** An org where nothing of the integration exists yet. */
 const emptyOrg = (): OrgSnapshot => {
@@ -68,7 +72,7 @@ describe('planIntegration', () => {
     const plan = planIntegration(spec({ objects: ['Contact=read,edit'], fields: [] }), snap, existing(snap), { verify: false });
     const objects = plan.steps.find((s) => s.id === 'object-permissions')!;
     expect(objects.action).to.equal('update');
-    expect(objects.changes).to.include.members(['Contact: read → read,edit', 'Account: read,create,edit → none']);
+    expect(texts(objects)).to.include.members(['Contact: read → read,edit', 'Account: read,create,edit → none']);
     const fields = plan.steps.find((s) => s.id === 'field-permissions')!;
     expect(fields.ops).to.deep.equal([{ kind: 'delete', sobject: 'FieldPermissions', id: '01kTt0000000001AAA' }]);
   });
@@ -83,13 +87,13 @@ describe('planIntegration', () => {
     ]);
     const app = plan.steps.find((s) => s.id === 'app')!;
     expect(app.action).to.equal('update');
-    expect(app.changes).to.include.members(['PKCE required → not required', 'refresh token policy: specific_lifetime:1:DAYS → infinite']);
+    expect(texts(app)).to.include.members(['PKCE required → not required', 'refresh token policy: specific_lifetime:1:DAYS → infinite']);
   });
 
   it('updates the app when a new key pair replaces the certificate', () => {
     const snap = configuredOrg();
     const plan = planIntegration(spec(), snap, { source: 'provided', certificatePem: 'another certificate' }, { verify: false });
-    expect(plan.steps.find((s) => s.id === 'app')?.changes).to.include('certificate');
+    expect(texts(plan.steps.find((s) => s.id === 'app'))).to.include('certificate');
   });
 
   it('stops before any write when no Integration license is free', () => {
@@ -144,7 +148,9 @@ describe('planFixes (doctor --fix)', () => {
     expect(op.app).to.deep.equal({ kind: 'external-client-app', name: 'HubSpot_Integration' });
     expect(op.patch).to.deep.include({ pkceOff: true, refreshValidUntilRevoked: true, adminApproved: true, relaxIp: false, namedUserJwtOff: false });
     expect(op.patch.addPermissionSets).to.deep.equal({ [IDS.permissionSet]: 'HubSpot_Integration' });
-    expect(plan.steps[0].changes).to.include.members(['app-permission-set-associated', 'app-refresh-token-policy', 'app-pkce']);
+    // The repairs of app-permission-set-associated, app-refresh-token-policy and app-pkce, in create's words.
+    expect(plan.steps[0].changes.map((c) => c.key)).to.include.members(['app.select', 'app.refresh-token-policy', 'app.pkce']);
+    expect(texts(plan.steps[0])).to.include.members(['select permission set HubSpot_Integration', 'refresh token policy: zero → infinite', 'PKCE required → not required']);
   });
 
   it('relaxes any IP enforcement the check warns about, not only Enforce', () => {
@@ -158,5 +164,48 @@ describe('planFixes (doctor --fix)', () => {
     const plan = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
     expect(plan.steps.map((s) => s.id)).to.deep.equal(['permission-set-license', 'permission-set-assignment']);
     expect(plan.steps[1].ops).to.deep.equal([{ kind: 'update', sobject: 'PermissionSetAssignment', id: IDS.assignment, fields: { ExpirationDate: null } }]);
+  });
+});
+
+describe('repairState (doctor --fix): the failed checks as a partial desired state, no writes of its own', () => {
+  it('names only the parts the failed checks repair', () => {
+    const snap = healthySnapshot({ app: { pkceRequired: true, ipRelaxation: 'ENFORCE' } });
+    const results = runChecks(snap, healthyContext());
+    expect(repairState(snap, results, 'jwt', NOW)).to.deep.equal({ app: { change: { pkceRequired: false, ipRelaxation: 'BYPASS' } } });
+    expect(repairState(healthySnapshot(), runChecks(healthySnapshot(), healthyContext()), 'jwt', NOW)).to.deep.equal({});
+  });
+
+  it('reads the repair from the result as data, not from the check id', () => {
+    const snap = healthySnapshot();
+    const renamed = [{ id: 'some-future-check', group: 'app' as const, status: 'fail' as const, finding: 'x', fix: { setup: 's', command: 'c', autoFixable: true, repair: { part: 'app' as const, setting: 'pkce' as const } } }];
+    expect(repairState(snap, renamed, 'jwt', NOW)).to.deep.equal({ app: { change: { pkceRequired: false } } });
+  });
+
+  it('plans its writes with the one planner: the same operations create would send', () => {
+    const snap = healthySnapshot({ user: { permissionSetLicenses: [] } });
+    const fix = planFixes(snap, runChecks(snap, healthyContext()), 'jwt', NOW);
+    const create = planChanges({ permissionSetLicense: true }, snap);
+    expect(fix.steps).to.deep.equal(create);
+    expect(texts(fix.steps[0])).to.deep.equal([`assign Salesforce API Integration to ${USERNAME}`]);
+  });
+});
+
+describe('the plan renderer', () => {
+  it('prints a plan as the results it would have, and the lines of a prompt, in messages/plan.md words', () => {
+    const plan = planIntegration(spec(), emptyOrg(), { source: 'generate' }, { verify: true, outputDir: '/tmp/hubspot-integration' });
+    const planned = renderSteps(plannedResults(plan.steps));
+    expect(planned.find((s) => s.name === 'user')).to.deep.include({ status: 'created', changes: ['new user'] });
+    expect(planned.find((s) => s.name === 'documents')).to.deep.include({ status: 'created', changes: ['write runbook.md', 'write integration.yaml'] });
+    const rows = stepRows(planned);
+    expect(rows.find((r) => r.step === 'permission-set-assignment')?.changes).to.equal('assign HubSpot_Integration without expiry');
+    expect(planLines(plan.steps).some((line) => line.startsWith('  app HubSpot_Integration: new external-client-app for the jwt flow'))).to.equal(true);
+  });
+
+  it('holds the runbook as text with the values only the run knows, and a re-run that changes nothing writes no document', () => {
+    const plan = planIntegration(spec(), emptyOrg(), { source: 'generate' }, { verify: true, outputDir: '/tmp/hubspot-integration' });
+    const runbook = plan.steps.find((s) => s.id === 'documents')!.ops[0] as Extract<Operation, { kind: 'write-file' }>;
+    expect(runbook.content.filter((part) => typeof part !== 'string')).to.deep.include.members([{ ref: 'consumerKey' }, { ref: 'certificateExpires' }]);
+    const snap = configuredOrg();
+    expect(planIntegration(spec(), snap, existing(snap), { verify: true }).steps.find((s) => s.id === 'documents')?.action).to.equal('unchanged');
   });
 });

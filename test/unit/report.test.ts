@@ -135,13 +135,13 @@ describe('humanReport', () => {
     const human = humanReport(
       report(CHECKS, {
         fixes: [
-          { name: 'permission-set-association', status: 'done' },
-          { name: 'refresh-token-policy', status: 'failed', error: 'INSUFFICIENT_ACCESS' },
+          { name: 'app', status: 'updated', subject: 'Acme', changes: ['select permission set Acme_Integration'] },
+          { name: 'permission-set-assignment', status: 'failed', subject: 'Acme_Integration', changes: [], error: 'INSUFFICIENT_ACCESS' },
         ],
         explanation: EXPLANATION,
       })
     );
-    expect(human.applied).to.deep.equal(['permission-set-association: done', 'refresh-token-policy: failed (INSUFFICIENT_ACCESS)']);
+    expect(human.applied).to.deep.equal(['app: updated', 'permission-set-assignment: failed (INSUFFICIENT_ACCESS)']);
     expect(human.explanation[0]).to.equal("Error: invalid_grant: user hasn't approved this consumer");
     expect(humanReport(report()).applied).to.deep.equal([]);
     expect(humanReport(report()).explanation).to.deep.equal([]);

@@ -1,5 +1,5 @@
 /*
- * src/spec: flags or a spec file → a validated desired state, without an org or HTTP.
+ * src/desired: flags or a spec file → a validated desired state, without an org or HTTP.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ import {
   type OrgCatalogue,
   type SpecEnv,
   type SpecInput,
-} from '../../src/spec/index.js';
+} from '../../src/desired/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => join(here, 'fixtures', 'spec', name);

@@ -10,10 +10,9 @@ export type { CreateResult } from '../../create/run.js';
 
 const STAGE_KEYS = ['read', 'validate', 'certificate', 'records', 'app', 'verify', 'report'] as const;
 const STAGES = STAGE_KEYS.map((k) => messages.getMessage(`stage.${k}`));
+const RECORD_STEPS: readonly CreateStage[] = ['user', 'permission-set-license', 'permission-set', 'object-permissions', 'field-permissions', 'permission-set-assignment'];
 const stageOf = (s: CreateStage): string =>
-  messages.getMessage(
-    `stage.${['user', 'permission-set-license', 'permission-set', 'object-permissions', 'field-permissions', 'permission-set-assignment'].includes(s) ? 'records' : s === 'license' ? 'validate' : s}`
-  );
+  messages.getMessage(`stage.${RECORD_STEPS.includes(s) ? 'records' : s === 'license' ? 'validate' : s === 'documents' ? 'report' : s}`);
 
 export default class IntegrationCreate extends SfCommand<CreateResult> {
   public static readonly summary = messages.getMessage('summary');
@@ -43,7 +42,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     'output-dir': Flags.directory({ char: 'd', summary: messages.getMessage('flags.output-dir.summary') }),
     'private-key-file': Flags.file({ summary: messages.getMessage('flags.private-key-file.summary') }),
     'certificate-file': Flags.file({ summary: messages.getMessage('flags.certificate-file.summary') }),
-    // Range checked with the rest of the desired state (src/spec), so a spec file's value is checked the same way.
+    // Range checked with the rest of the desired state (src/desired), so a spec file's value is checked the same way.
     'cert-validity-days': Flags.integer({ summary: messages.getMessage('flags.cert-validity-days.summary') }),
     'key-size': Flags.option({ summary: messages.getMessage('flags.key-size.summary'), options: ['2048', '3072', '4096'] as const })(),
     'refresh-token-policy': Flags.string({ summary: messages.getMessage('flags.refresh-token-policy.summary') }),
@@ -56,10 +55,11 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
 
   public async run(): Promise<CreateResult> {
     const { flags } = await this.parse(IntegrationCreate);
-    const [{ runCreate }, { readSpecFile }, { MultiStageOutput }] = await Promise.all([
+    const [{ runCreate }, { readSpecFile }, { MultiStageOutput }, render] = await Promise.all([
       import('../../create/run.js'),
-      import('../../spec/index.js'),
+      import('../../desired/index.js'),
       import('@oclif/multi-stage-output'),
+      import('../../plan/render.js'),
     ]);
     const org = flags['target-org'];
     const mso = new MultiStageOutput<Record<string, unknown>>({
@@ -110,11 +110,17 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
       throw e;
     }
     mso.stop(outcome.failed ? 'failed' : 'completed');
+    this.table({
+      data: render.stepRows(outcome.result.steps),
+      columns: render.STEP_COLUMNS,
+      title: messages.getMessage(outcome.result.dryRun ? 'info.planTitle' : 'info.stepsTitle'),
+    });
     await this.render(outcome.result, outcome.failed);
-    if (outcome.failed) {
-      const done = outcome.result.steps.some((s) => s.status === 'created' || s.status === 'updated');
+    if (outcome.exitCode === 1) {
       const failure = outcome.result.steps.find((s) => s.status === 'failed');
-      if (!done) throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
+      throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
+    }
+    if (outcome.exitCode === 68) {
       this.warn(messages.getMessage('info.partial'));
       process.exitCode = 68;
     }
@@ -122,11 +128,6 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
   }
 
   private async render(result: CreateResult, failed: boolean): Promise<void> {
-    this.table({
-      data: result.steps.map((s) => ({ step: s.name, status: s.status, subject: s.subject, changes: s.error ?? s.changes.join('; ') })),
-      columns: ['step', 'status', 'subject', 'changes'],
-      title: messages.getMessage(result.dryRun ? 'info.planTitle' : 'info.stepsTitle'),
-    });
     if (result.dryRun || failed) return;
     const values = [
       { input: 'Consumer Key', value: result.consumerKey ?? '' },

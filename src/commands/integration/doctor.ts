@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 // The domain and the renderers load only when the command runs, so --help stays fast.
-import type { DoctorOptions } from '../../doctor/run.js';
+import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
+import type { Plan } from '../../plan/types.js';
 import type { DoctorResult, OrgReport } from '../../doctor/types.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
@@ -28,12 +29,15 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: 
 
 /** The human report as plain text, for --output-file. */
 const humanText = async (result: DoctorResult): Promise<string[]> => {
-  const { humanExplanation, humanReport } = await import('../../report/doctor-human.js');
+  const [{ humanExplanation, humanReport }, { stepRows }] = await Promise.all([import('../../report/doctor-human.js'), import('../../plan/render.js')]);
   const lines: string[] = [];
   for (const report of result.reports) {
     const r = humanReport(report, { unicode: false });
     lines.push(r.title, ...r.heading);
     for (const s of r.sections) lines.push('', s.title, ...s.rows.map((row) => `${row.status}  ${row.check}  ${row.finding}`), ...s.fixes);
+    if (report.fixPlan) {
+      lines.push('', messages.getMessage('info.fixPlanTitle'), ...stepRows(report.fixPlan).map((row) => `${row.step}  ${row.status}  ${row.subject}  ${row.changes}`));
+    }
     lines.push(...r.applied, ...r.explanation, r.summary, '');
   }
   if (result.explanation) lines.push(...humanExplanation(result.explanation, { unicode: false }));
@@ -66,16 +70,19 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     'output-file': Flags.string({ summary: messages.getMessage('flags.output-file.summary') }),
     'fail-on': Flags.option({ summary: messages.getMessage('flags.fail-on.summary'), options: ['fail', 'warn'] as const, default: 'fail' as const })(),
     fix: Flags.boolean({ summary: messages.getMessage('flags.fix.summary') }),
+    'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary'), relationships: [{ type: 'all', flags: ['fix'] }] }),
     'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
   };
 
   public async run(): Promise<DoctorResult> {
     const { flags } = await this.parse(IntegrationDoctor);
     const started = Date.now();
-    const [{ explainError }, { diagnoseOrg }, { readSpecFile }] = await Promise.all([
+    const [{ explainError }, { diagnoseOrg }, { readSpecFile }, render, { outcomeExitCode }] = await Promise.all([
       import('../../checks/errors.js'),
       import('../../doctor/run.js'),
-      import('../../spec/index.js'),
+      import('../../desired/index.js'),
+      import('../../plan/render.js'),
+      import('../../plan/apply.js'),
     ]);
     if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
     const secretVar = flags['client-secret-env'];
@@ -97,19 +104,16 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     };
     // Orgs are checked concurrently, but their --fix prompts are asked one after the other.
     let prompts: Promise<unknown> = Promise.resolve();
-    const ask = (plan: { steps: Array<{ id: string; subject: string; changes: string[] }> }): Promise<boolean> => {
+    const ask = (plan: Plan): Promise<boolean> => {
       const answer = prompts.then(() =>
-        this.confirm({
-          message: messages.getMessage('prompt.fix', [
-            flags.name ?? flags.username ?? '',
-            plan.steps.map((s) => `  ${s.id} ${s.subject}: ${s.changes.join('; ')}`).join('\n'),
-          ]),
-        })
+        this.confirm({ message: messages.getMessage('prompt.fix', [flags.name ?? flags.username ?? '', render.planLines(plan.steps).join('\n')]) })
       );
       prompts = answer.catch(() => undefined);
       return answer;
     };
-    const fix = flags.fix ? { confirm: (plan: Parameters<typeof ask>[0]): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)) } : undefined;
+    const fix: FixOptions | undefined = flags.fix
+      ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] }
+      : undefined;
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
     const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
     const failOn = flags['fail-on'];
@@ -118,7 +122,12 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
-    if (failed) process.exitCode = 1;
+    // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
+    const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
+    if (partial) {
+      this.warn(messages.getMessage('info.partial'));
+      process.exitCode = 68;
+    } else if (failed) process.exitCode = 1;
     return result;
   }
 
@@ -137,7 +146,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       if (!this.jsonEnabled()) process.stdout.write(text);
       return;
     }
-    const { humanExplanation, humanReport } = await import('../../report/doctor-human.js');
+    const [{ humanExplanation, humanReport }, render] = await Promise.all([import('../../report/doctor-human.js'), import('../../plan/render.js')]);
     for (const report of result.reports) {
       const r = humanReport(report, { color: process.stdout.isTTY });
       this.styledHeader(r.title);
@@ -145,6 +154,9 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       for (const section of r.sections) {
         this.table({ data: section.rows, columns: r.columns.filter((c) => c.key !== 'group'), title: section.title });
         section.fixes.forEach((line) => this.log(line));
+      }
+      if (report.fixPlan) {
+        this.table({ data: render.stepRows(report.fixPlan), columns: render.STEP_COLUMNS, title: messages.getMessage('info.fixPlanTitle') });
       }
       [...r.applied, ...r.explanation, r.summary].forEach((line) => this.log(line));
     }

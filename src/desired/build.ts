@@ -3,7 +3,7 @@
  * value, --object/--field replace the file's entry for the same object or field, system permissions add up.
  * Every problem of the inputs is collected and thrown as one error; nothing here touches an org.
  */
-import type { FieldAccess, ObjectAccess } from '../org/types.js';
+import type { FieldAccess, ObjectAccess } from '../org/index.js';
 import {
   ALWAYS_SYSTEM_PERMISSIONS,
   DEFAULT_APP_KIND,

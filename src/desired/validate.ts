@@ -2,8 +2,9 @@
  * Every check of a desired state that needs no org (validateSpec), and the ones that need the org's object
  * catalogue (validateAgainstOrg). Both collect every problem and throw them together.
  */
-import { INTEGRATION_BASELINE, dangerousPermission } from '../checks/tiers.js';
-import type { FieldAccess, ObjectAccess } from '../org/types.js';
+import { editDistance } from '../salesforce/names.js';
+import { INTEGRATION_BASELINE, dangerousPermission } from '../salesforce/permissions.js';
+import type { FieldAccess, ObjectAccess } from '../org/index.js';
 import { KEY_SIZES, LIMITS } from './defaults.js';
 import { isAllowedOnIntegrationLicense, INTEGRATION_LICENSE_OBJECTS } from './license.js';
 import { problem, text, throwIfProblems, warning, type SpecProblem, type SpecWarning } from './messages.js';
@@ -175,20 +176,10 @@ export const validateSpec = (spec: IntegrationSpec): SpecWarning[] => {
 // ---------------------------------------------------------------------------------------------------------
 // Against the org
 
-const distance = (a: string, b: string): number => {
-  let prev = Array.from({ length: b.length + 1 }, (_v, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length];
-};
-
 /** The candidate closest to `name` (case-insensitive), when it is close enough to be a typo. */
 export const nearest = (name: string, candidates: readonly string[]): string | undefined => {
   const limit = Math.max(1, Math.floor(name.length / 3));
-  const scored = candidates.map((c) => ({ c, d: distance(lower(name), lower(c)) })).filter((s) => s.d <= limit);
+  const scored = candidates.map((c) => ({ c, d: editDistance(lower(name), lower(c)) })).filter((s) => s.d <= limit);
   return scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))[0]?.c;
 };
 

@@ -2,8 +2,8 @@
  * Defaults of a new integration (issue 3 and seeds 000, 001, 003) and the names derived from NAME. Each choice
  * that trades convenience for security says why next to it.
  */
-import type { AppKind, IpRelaxation, RefreshTokenPolicy } from '../org/types.js';
-import type { DesiredCertificate, Flow } from './types.js';
+import type { AppKind, Flow, IpRelaxation, RefreshTokenPolicy } from '../org/index.js';
+import type { DesiredCertificate } from './types.js';
 
 export const DEFAULT_FLOW: Flow = 'jwt';
 /** New Connected Apps are blocked by default since Spring '26; External Client Apps are the supported path. */

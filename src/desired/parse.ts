@@ -3,9 +3,9 @@
  * mistake: permission words, `Object=words` and `Object.Field=words`, refresh-token policies, IP relaxation,
  * flow and app type. Each parser reports into a problem list and returns undefined for what it can't read.
  */
-import type { AppKind, FieldAccess, IpRelaxation, ObjectAccess, RefreshTokenPolicy } from '../org/types.js';
+import type { AppKind, FieldAccess, Flow, ObjectAccess } from '../org/index.js';
+import { IP_RELAXATION_WORDS, parseRefreshPolicyWords, type IpRelaxation, type RefreshTokenPolicy } from '../salesforce/policies.js';
 import { problem, type SpecProblem } from './messages.js';
-import type { Flow } from './types.js';
 
 /** Words for object access, in the order Setup shows them. */
 export const OBJECT_WORDS = ['read', 'create', 'edit', 'delete', 'viewAll', 'modifyAll'] as const;
@@ -25,20 +25,6 @@ const OBJECT_IMPLIES: Record<ObjectWord, ObjectWord[]> = {
 
 export const FLOWS: readonly Flow[] = ['jwt', 'client-credentials'];
 export const APP_KINDS: readonly AppKind[] = ['external-client-app', 'connected-app'];
-
-/** `--ip-relaxation` words and the app setting each stands for. */
-export const IP_RELAXATION_WORDS: Readonly<Record<string, IpRelaxation>> = {
-  enforce: 'ENFORCE',
-  bypass: 'BYPASS',
-  'bypass-2fa': 'BYPASS_2FACTOR',
-  'enforce-relax-refresh': 'ENFORCE_RELAXREFRESH',
-};
-
-const REFRESH_KINDS: Readonly<Record<string, RefreshTokenPolicy['type']>> = {
-  lifetime: 'specific_lifetime',
-  inactivity: 'specific_inactivity',
-};
-const REFRESH_UNITS = ['hours', 'days', 'months'] as const;
 
 /** One `Target=words` request, from a flag or a spec file entry; `where` names it in messages. */
 export type AccessEntry = { target: string; words: string[]; where: string };
@@ -124,23 +110,9 @@ export const parseFieldEntry = (entry: AccessEntry, problems: SpecProblem[]): Fi
 
 /** `infinite`, `zero`, `lifetime:8:hours`, `inactivity:30:days` (case-insensitive). */
 export const parseRefreshTokenPolicy = (value: string, where: string, problems: SpecProblem[]): RefreshTokenPolicy | undefined => {
-  const v = value.trim().toLowerCase();
-  if (v === 'infinite' || v === 'zero') return { type: v };
-  const [kind, count, unit, ...rest] = v.split(':');
-  const type = REFRESH_KINDS[kind];
-  const amount = /^\d+$/.test(count ?? '') ? Number(count) : NaN;
-  const unitOk = REFRESH_UNITS.some((u) => u === unit);
-  if (type === undefined || !(amount >= 1) || !unitOk || rest.length > 0) {
-    problems.push(problem('InvalidRefreshTokenPolicy', [where, value]));
-    return undefined;
-  }
-  return { type, value: amount, unit: unit.toUpperCase() as NonNullable<RefreshTokenPolicy['unit']> };
-};
-
-export const formatRefreshTokenPolicy = (policy: RefreshTokenPolicy): string => {
-  if (policy.type === 'infinite' || policy.type === 'zero') return policy.type;
-  const kind = policy.type === 'specific_lifetime' ? 'lifetime' : 'inactivity';
-  return `${kind}:${policy.value ?? 0}:${(policy.unit ?? 'HOURS').toLowerCase()}`;
+  const policy = parseRefreshPolicyWords(value);
+  if (!policy) problems.push(problem('InvalidRefreshTokenPolicy', [where, value]));
+  return policy;
 };
 
 export const parseIpRelaxation = (value: string, where: string, problems: SpecProblem[]): IpRelaxation | undefined => {
@@ -148,9 +120,6 @@ export const parseIpRelaxation = (value: string, where: string, problems: SpecPr
   if (ip === undefined) problems.push(problem('InvalidIpRelaxation', [where, value]));
   return ip;
 };
-
-export const formatIpRelaxation = (ip: IpRelaxation): string =>
-  Object.keys(IP_RELAXATION_WORDS).find((k) => IP_RELAXATION_WORDS[k] === ip) ?? 'enforce';
 
 export const parseFlow = (value: string, where: string, problems: SpecProblem[]): Flow | undefined => {
   const flow = FLOWS.find((f) => f === value.trim().toLowerCase());

@@ -1,7 +1,8 @@
-/* The spec module: flags or a spec file → a validated desired state (see build.ts, validate.ts, file.ts). */
+/* The desired state: flags or a spec file → a validated IntegrationSpec (build.ts, validate.ts, file.ts), and the DesiredState the planner reads (state.ts). */
 export { buildSpec, type BuiltSpec, type SpecEnv, type SpecInput } from './build.js';
 export { sandboxNameFromSubdomain } from './defaults.js';
 export { parseSpecFile, readSpecFile, specFileSchema, specFileSchemaText, specToFile, type LoadedSpecFile, type SpecFile } from './file.js';
 export type { SpecProblem, SpecWarning } from './messages.js';
+export { desiredState } from './state.js';
 export { validateAgainstOrg, validateSpec, type OrgCatalogue } from './validate.js';
 export type * from './types.js';

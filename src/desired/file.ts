@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { FLOWS, APP_KINDS, FIELD_WORDS, IP_RELAXATION_WORDS, OBJECT_WORDS, fieldWords, formatIpRelaxation, formatRefreshTokenPolicy, objectWords } from './parse.js';
+import { formatIpRelaxationWords, formatRefreshPolicyWords, IP_RELAXATION_WORDS } from '../salesforce/policies.js';
+import { FLOWS, APP_KINDS, FIELD_WORDS, OBJECT_WORDS, fieldWords, objectWords } from './parse.js';
 import { KEY_SIZES, LIMITS } from './defaults.js';
 import { messages, problem, throwIfProblems, type SpecProblem } from './messages.js';
 import type { IntegrationSpec } from './types.js';
@@ -307,7 +308,7 @@ export const specToFile = (spec: IntegrationSpec): SpecFile => {
     fields: Object.fromEntries(ps.fields.map((f) => [f.field, fieldWords(f)])),
     systemPermissions: [...ps.systemPermissions],
     certificate: { validityDays: certificate.validityDays, keySize: certificate.keySize },
-    policies: { refreshTokenPolicy: formatRefreshTokenPolicy(app.refreshTokenPolicy), ipRelaxation: formatIpRelaxation(app.ipRelaxation) },
+    policies: { refreshTokenPolicy: formatRefreshPolicyWords(app.refreshTokenPolicy), ipRelaxation: formatIpRelaxationWords(app.ipRelaxation) },
     ...(spec.allowPrivileged ? { allowPrivileged: true } : {}),
   };
 };
