@@ -9,7 +9,7 @@ export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export type CheckGroup = 'org' | 'app' | 'user' | 'live';
 
 export type Fix = {
-  /** Where to change it in Setup (with seed 001 step numbers where they apply). */
+  /** Where to change it in Setup, citing the Salesforce Help page that describes it. */
   setup: string;
   /** The plugin command that makes the change, where the plugin can. */
   command?: string;
