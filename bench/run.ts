@@ -2,6 +2,8 @@
  * `npm run bench`: figures measured in one run, each as a ratio to a baseline measured in the same run, so
  * that a slower or faster machine does not change the verdict. A benchmark, not a test: nothing here fails
  * a build. Rows:
+ *  - installed-plugin tax: the CPU of `sf org list --help` with the plugin installed from its tarball (as users
+ *    install it, with its generated oclif.manifest.json) vs the same CLI without it, median of paired runs;
  *  - plugin start-up: `sf integration --help` through the linked plugin vs `sf org display --help`;
  *  - emulator paging: every page a query on 50,000 OauthToken rows answers (500 rows a page, none after 2,500:
  *    Object Reference, OauthToken) vs the same number of no-op requests;
@@ -12,11 +14,15 @@
  *  - doctor over 5 orgs at once vs the slowest of the 5 alone.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { generateOrg } from '../test/emulator/fixtures/generate.js';
 import { startEmulator, type Fixture } from '../test/emulator/index.js';
 import { defaultFixture } from '../test/helpers/fixtures.js';
+import { installPlugin, packPlugin } from '../test/helpers/pack.js';
 import { newSfHome, PROJECT_ROOT, SF_BIN, type SfHome } from '../test/helpers/sf.js';
 import { credentialsRow } from './credentials.js';
 
@@ -41,6 +47,51 @@ const timeRuns = async (runs: number, fn: () => Promise<unknown>): Promise<numbe
 };
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
+
+/**
+ * CPU (user + system) of the children this process has waited for, in ms: Linux adds a reaped child's times to
+ * the parent's cutime and cstime (/proc/self/stat fields 16 and 17, in clock ticks).
+ */
+const childCpuMs = async (tick: number): Promise<number> => {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / tick;
+};
+
+const installTaxRow = async (): Promise<Row> => {
+  const work = await mkdtemp(join(tmpdir(), 'bench-pack-'));
+  const withPlugin = await newSfHome();
+  const without = await newSfHome();
+  try {
+    await installPlugin(withPlugin, await packPlugin(work));
+    const tick = Number((await exec('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+    const cpuOf = async (sf: SfHome): Promise<number> => {
+      const before = await childCpuMs(tick);
+      await exec(SF_BIN, ['org', 'list', '--help'], { env: sf.env, cwd: sf.home });
+      return (await childCpuMs(tick)) - before;
+    };
+    await cpuOf(withPlugin); // first runs fill each HOME's caches
+    await cpuOf(without);
+    const pairs: Array<{ with: number; without: number }> = [];
+    for (let i = 0; i < 11; i++) {
+      // Alternate which side goes first so that drift in the machine's load cancels out.
+      /* eslint-disable no-await-in-loop */
+      const first = i % 2 === 0 ? await cpuOf(withPlugin) : await cpuOf(without);
+      const second = i % 2 === 0 ? await cpuOf(without) : await cpuOf(withPlugin);
+      /* eslint-enable no-await-in-loop */
+      pairs.push(i % 2 === 0 ? { with: first, without: second } : { with: second, without: first });
+    }
+    return {
+      figure: 'installed-plugin tax: `sf org list --help` with vs without the plugin installed from its tarball, CPU median',
+      value: `${ms(median(pairs.map((p) => p.with)))} CPU`,
+      baseline: `without the plugin ${ms(median(pairs.map((p) => p.without)))} CPU`,
+      ratio: median(pairs.map((p) => p.with / p.without)).toFixed(2),
+      goal: '≤ 1.05',
+    };
+  } finally {
+    await Promise.all([withPlugin.dispose(), without.dispose(), rm(work, { recursive: true, force: true })]);
+  }
+};
 
 const startupRow = async (): Promise<Row> => {
   const sf = await newSfHome();
@@ -235,7 +286,7 @@ const orgRows = async (): Promise<Row[]> => {
 };
 
 const main = async (): Promise<void> => {
-  const rows: Row[] = [await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows())];
+  const rows: Row[] = [await installTaxRow(), await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows())];
   const cols: Array<keyof Row> = ['figure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

@@ -18,7 +18,7 @@ export type Repair =
   | { part: 'assignments' };
 
 export type Fix = {
-  /** Where to change it in Setup (with seed 001 step numbers where they apply). */
+  /** Where to change it in Setup, citing the Salesforce Help page that describes it. */
   setup: string;
   /** The plugin command that makes the change, where the plugin can. */
   command?: string;

@@ -142,7 +142,7 @@ export const specFileSchema: JsonSchema = {
           minimum: LIMITS.validityDays.min,
           maximum: LIMITS.validityDays.max,
           default: 365,
-          description: 'Certificate lifetime in days. Short-lived secrets are safer (seed 003); rotate before expiry.',
+          description: 'Certificate lifetime in days. Short-lived secrets are safer (OWASP Top 10 Non-Human Identities Risks - 2025); rotate before expiry.',
         },
         keySize: { type: 'integer', enum: KEY_SIZES, default: 2048, description: 'RSA key size in bits.' },
       },

@@ -395,7 +395,7 @@ describe('checks', () => {
       const snapshot = healthySnapshot({ app: { refreshTokenPolicy: { type: 'specific_lifetime', value: 1, unit: 'DAYS' } } });
       const result = run('app-refresh-token-policy', snapshot);
       expectResult(result, 'fail', 'specific_lifetime:1:DAYS', 'valid until revoked');
-      expect(result.fix?.setup).to.include('step 4');
+      expect(result.fix?.setup).to.include('Salesforce Help: "Configure OAuth Policies"');
       expect(result.fix?.autoFixable).to.equal(true);
     });
     it('fails zero (immediately expire) for JWT', () => {
@@ -439,7 +439,7 @@ describe('checks', () => {
       const snapshot = healthySnapshot({ app: { permissionSetIds: [IDS.otherSet] }, permissionSets: [other] });
       const result = run('app-permission-set-associated', snapshot);
       expectResult(result, 'fail', 'Other_Set', 'HubSpot_Integration', USERNAME, 'invalid_app_access');
-      expect(result.fix?.setup).to.include('step 6');
+      expect(result.fix?.setup).to.include('Salesforce Help: "Preauthorize User App Access Through External Client App Policies"');
       expect(result.fix?.autoFixable).to.equal(true);
     });
     it('passes when the selected set is assigned but expired: the expiry is user-permission-set-assigned\'s finding', () => {

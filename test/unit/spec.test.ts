@@ -102,7 +102,7 @@ describe('spec: defaults', () => {
     };
     expect(spec).to.deep.equal(expected);
     expect(warnings).to.deep.equal([]);
-    expect(notes.join('\n')).to.match(/Relax IP restrictions \(default, seed 001 step 4\)/).and.match(/--ip-relaxation enforce/);
+    expect(notes.join('\n')).to.match(/Relax IP restrictions \(default; Salesforce Help: "Configure OAuth Policies"\)/).and.match(/--ip-relaxation enforce/);
     expect(notes.join('\n')).to.match(/Owner: admin@acme\.com \(your own email/);
   });
 

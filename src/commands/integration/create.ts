@@ -55,25 +55,26 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
 
   public async run(): Promise<CreateResult> {
     const { flags } = await this.parse(IntegrationCreate);
-    const [{ runCreate }, { readSpecFile }, { MultiStageOutput }, render] = await Promise.all([
+    const [{ runCreate }, { readSpecFile }, { Stages }, render] = await Promise.all([
       import('../../create/run.js'),
       import('../../desired/index.js'),
-      import('@oclif/multi-stage-output'),
+      import('../../report/stages.js'),
       import('../../plan/render.js'),
     ]);
     const org = flags['target-org'];
-    const mso = new MultiStageOutput<Record<string, unknown>>({
+    const mso = await Stages.start({
       stages: STAGES,
       title: messages.getMessage('title', [flags.name ?? flags.spec ?? '']),
       jsonEnabled: this.jsonEnabled(),
-    });
-    let current: string | undefined;
-    const progress: Progress = {
-      stage: (s) => {
-        const title = stageOf(s);
-        if (title !== current) mso.skipTo(title);
-        current = title;
+      lines: {
+        start: (stage) => messages.getMessage('progress.start', [stage]),
+        done: (stage, duration) => messages.getMessage('progress.done', [stage, duration]),
+        failed: (stage) => messages.getMessage('progress.failed', [stage]),
       },
+      write: (line) => this.log(line),
+    });
+    const progress: Progress = {
+      stage: (s) => mso.goTo(stageOf(s)),
       warn: (m) => this.warn(m),
     };
     let outcome;
