@@ -278,4 +278,13 @@ describe('sf integration create (real CLI, emulator)', function () {
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/integration create/).and.match(/integration doctor/);
   });
+
+  it('documents its exit codes under ERROR CODES in --help, as the real sf CLI renders them', async () => {
+    for (const command of ['create', 'doctor']) {
+      const r = await sf.run(['integration', command, '--help']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout, command).to.include('ERROR CODES');
+      for (const code of ['(0)', '(1)', '(2)', '(68)', '(69)']) expect(r.stdout, `${command} ${code}`).to.include(code);
+    }
+  });
 });

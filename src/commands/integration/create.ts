@@ -1,5 +1,6 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
+import { errorCodesSection } from '../../cli/exit-codes.js';
 // The domain (node-forge, jszip, the XML parser) loads only when the command runs, so --help stays fast.
 import type { CreateResult, CreateStage, Progress } from '../../create/run.js';
 
@@ -18,6 +19,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
   public static readonly summary = messages.getMessage('summary');
   public static readonly description = messages.getMessage('description');
   public static readonly examples = messages.getMessages('examples');
+  public static readonly errorCodes = errorCodesSection(['Success', 'Failure', 'BadInput', 'Partial', 'Unreachable'], messages);
 
   public static readonly flags = {
     'target-org': Flags.requiredOrg(),

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
+import { errorCodesSection } from '../../cli/exit-codes.js';
 // The domain and the renderers load only when the command runs, so --help stays fast.
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
@@ -48,6 +49,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
   public static readonly summary = messages.getMessage('summary');
   public static readonly description = messages.getMessage('description');
   public static readonly examples = messages.getMessages('examples');
+  public static readonly errorCodes = errorCodesSection(['Success', 'Failure', 'BadInput', 'Partial', 'Unreachable'], messages);
 
   public static readonly flags = {
     // Repeatable, unlike Flags.requiredOrg: consultants check several orgs in one run.
