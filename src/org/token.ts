@@ -115,6 +115,31 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
   }
 };
 
+/**
+ * Answers that say "try again", retried like every other call of the plugin (src/org/transport.ts): a 5xx from the
+ * token endpoint or Salesforce's OAuth `temporarily_unavailable`, a request limit, a connection that dropped.
+ */
+const TRANSIENT_TOKEN = /^(ERROR_HTTP_5\d\d|connection_failed|temporarily_unavailable|server_error)$/;
+const TRANSIENT_TEXT = /REQUEST_LIMIT_EXCEEDED|SERVER_UNAVAILABLE|UNABLE_TO_LOCK_ROW|ECONNRESET|socket hang up|ETIMEDOUT/;
+const TRANSIENT_ATTEMPTS = 4;
+const isTransientToken = (a: { error: string; errorDescription: string }): boolean => TRANSIENT_TOKEN.test(a.error) || TRANSIENT_TEXT.test(a.errorDescription);
+const isTransientRest = (r: NonNullable<LiveResult['apiCall']>): boolean =>
+  !r.ok && (r.status === 0 || (r.status !== undefined && r.status >= 500) || TRANSIENT_TEXT.test(r.error ?? ''));
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Number(process.env.SF_INTEGRATION_RETRY_BASE_MS ?? 400) * 2 ** attempt));
+
+/** The REST call, asked again on transient answers. */
+const restCallRetried = async (issued: Issued, apiVersion: string): Promise<NonNullable<LiveResult['apiCall']>> => {
+  for (let attempt = 1; ; attempt++) {
+    // eslint-disable-next-line no-await-in-loop
+    const answer = await restCall(issued, apiVersion);
+    if (!isTransientRest(answer)) return attempt > 1 ? { ...answer, attempts: attempt } : answer;
+    if (attempt >= TRANSIENT_ATTEMPTS) return { ...answer, transient: true, attempts: attempt };
+    // eslint-disable-next-line no-await-in-loop
+    await backoff(attempt - 1);
+  }
+};
+
 /** What a new or changed app answers until it has propagated (Salesforce Help: "changes can take up to 10 minutes"). */
 const PROPAGATION_ERRORS = /client identifier invalid|not installed in this org|user hasn't approved this consumer|app_not_found/i;
 
@@ -126,17 +151,24 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
   const tokenUrl = tokenEndpoint(org, request.flow);
   const audience = request.flow === 'jwt' ? org.audience : undefined;
   const deadline = Date.now() + (opts.waitMinutes ?? 0) * 60_000;
-  for (;;) {
+  let transientTries = 0;
+  for (let attempt = 1; ; attempt++) {
     // eslint-disable-next-line no-await-in-loop
     const answer = await requestToken(tokenUrl, request, org.audience);
     if (answer.ok) {
       // eslint-disable-next-line no-await-in-loop
-      return { tokenExchange: { ok: true, loginUrl: tokenUrl, audience }, apiCall: await restCall(answer.issued, opts.apiVersion) };
+      return { tokenExchange: { ok: true, loginUrl: tokenUrl, audience }, apiCall: await restCallRetried(answer.issued, opts.apiVersion) };
     }
-    const transient = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
-    if (!transient || Date.now() >= deadline) {
-      return { tokenExchange: { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience } };
+    const failed = { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience, attempts: attempt };
+    if (isTransientToken(answer)) {
+      // Retried a few times with backoff, whatever --wait says: a 503 is not an answer about the integration.
+      if (++transientTries >= TRANSIENT_ATTEMPTS) return { tokenExchange: { ...failed, transient: true } };
+      // eslint-disable-next-line no-await-in-loop
+      await backoff(transientTries - 1);
+      continue;
     }
+    const propagating = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
+    if (!propagating || Date.now() >= deadline) return { tokenExchange: failed };
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));
   }

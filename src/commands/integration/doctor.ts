@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { errorCodesSection } from '../../cli/exit-codes.js';
+import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
 // The domain and the renderers load only when the command runs, so --help stays fast.
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
@@ -23,8 +23,9 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: 
       })
     );
   } catch (e) {
-    if (!targets?.length) throw messages.createError('error.NoOrg');
-    throw e;
+    // An org name nobody logged in to is bad input (exit 2), like a misspelt flag.
+    if (!targets?.length) return badInput(messages.createError('error.NoOrg'));
+    return badInput(e);
   }
 };
 
@@ -86,10 +87,26 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       import('../../plan/render.js'),
       import('../../plan/apply.js'),
     ]);
-    if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
+    // Every input is checked before any org is read: bad input exits 2 with nothing read or written.
+    if (!flags.name && !flags.username && !flags.error) badInput(messages.createError('error.NothingToCheck'));
+    if (flags.error && flags.fix) badInput(messages.createError('error.ErrorWithFix'));
+    if (flags['no-prompt'] && !flags.fix) this.warn(messages.getMessage('warn.NoPromptWithoutFix'));
     const secretVar = flags['client-secret-env'];
     const clientSecret = secretVar ? process.env[secretVar] : undefined;
-    if (secretVar && !clientSecret) throw messages.createError('error.SecretEnvMissing', [secretVar]);
+    if (secretVar && !clientSecret) badInput(messages.createError('error.SecretEnvMissing', [secretVar]));
+    const [{ assertWritableFile }, { canPrompt, noTerminalError }, { inspectPrivateKey, readKeyFiles }] = await Promise.all([
+      import('../../cli/output.js'),
+      import('../../cli/prompt.js'),
+      import('../../credentials/index.js'),
+    ]);
+    // A key that is not PEM, is encrypted or is not a private key: refused before the org is read.
+    const keyFile = flags['private-key-file'];
+    if (keyFile) await asBadInput(async () => inspectPrivateKey((await readKeyFiles(keyFile)).privateKeyPem));
+    const spec = flags.spec ? await asBadInput(() => readSpecFile(flags.spec as string)) : undefined;
+    if (flags['output-file']) await assertWritableFile(flags['output-file']);
+    // --fix without a terminal: nobody can confirm. The checks still run and the report is still written, as the
+    // repair plan (--dry-run); then the run refuses with exit 2, never passing an unanswered prompt for "no".
+    const promptRefused = flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt();
 
     const wantsOrg = Boolean(flags.name ?? flags.username);
     const orgs = wantsOrg ? await resolveOrgs(flags['target-org']) : [];
@@ -100,7 +117,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       privateKeyFile: flags['private-key-file'],
       clientSecret,
       flow: flags.flow,
-      spec: flags.spec ? await readSpecFile(flags.spec) : undefined,
+      spec,
       error: flags.error,
       apiVersion: flags['api-version'],
     };
@@ -114,7 +131,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       return answer;
     };
     const fix: FixOptions | undefined = flags.fix
-      ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] }
+      ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] || promptRefused }
       : undefined;
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
     const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
@@ -124,6 +141,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
+    if (promptRefused) throw noTerminalError('sf integration doctor --fix');
     // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
     const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
     if (partial) {
