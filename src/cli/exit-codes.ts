@@ -47,6 +47,9 @@ export const errorCodesSection = (names: ExitName[], own?: Messages<string>): He
 export const badInput = (e: unknown): never => {
   if (e instanceof Error) {
     (e as Error & { exitCode?: number }).exitCode = ExitCode.BadInput;
+    // oclif's own errors (a flag value not among its options) carry their exit code there, and it wins.
+    const oclif = (e as { oclif?: { exit?: number } }).oclif;
+    if (oclif && typeof oclif === 'object') oclif.exit = ExitCode.BadInput;
     throw e;
   }
   const error = new Error(String(e)) as Error & { exitCode?: number };

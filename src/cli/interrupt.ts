@@ -74,8 +74,10 @@ export const onInterrupt = (tracker: RunTracker, write: (text: string) => void =
     write(`\n${tracker.lines().join('\n')}\n`);
     process.exit(ExitCode.Interrupted);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // First in line: sf-plugins-core's own handler throws oclif's exit error from inside the signal, which ends
+  // the process with an uncaught stack trace before any later handler runs.
+  process.prependListener('SIGINT', handler);
+  process.prependListener('SIGTERM', handler);
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);

@@ -84,9 +84,10 @@ export type CreateOutcome = { result: CreateResult; plan: Plan; failed: boolean;
 /**
  * A create of a record the snapshot did not have, refused because it exists now: another run created the same
  * integration between this run's read and its write. Salesforce's codes: DUPLICATE_USERNAME for a username in use
- * (in any org, "Username already exists"), DUPLICATE_DEVELOPER_NAME for a permission set API name.
+ * (in any org, "Username already exists"), DUPLICATE_DEVELOPER_NAME for a permission set API name; and the app
+ * found in the org right before it was to be created (CREATED_CONCURRENTLY, src/org/apps.ts).
  */
-const CONCURRENT = /DUPLICATE_USERNAME|DUPLICATE_DEVELOPER_NAME/;
+const CONCURRENT = /DUPLICATE_USERNAME|DUPLICATE_DEVELOPER_NAME|CREATED_CONCURRENTLY/;
 const concurrentCreate = (plan: Plan, results: StepResult[]): string | undefined => {
   const failed = results.find((r) => r.status === 'failed');
   const step = failed && plan.steps.find((s) => s.id === failed.name);

@@ -283,7 +283,7 @@ const ownedAppStep = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>
     runAsUsername: owned.runAsUsername,
     certificate: certificateValue(owned.certificate),
   };
-  if (!actual) return step({ id: 'app', action: 'create', subject: want.name, changes: [change('app.new', want.kind, owned.flow)], ops: [op] });
+  if (!actual) return step({ id: 'app', action: 'create', subject: want.name, changes: [change('app.new', want.kind, owned.flow)], ops: [{ ...op, createOnly: true }] });
   const pem = owned.certificate && 'pem' in owned.certificate ? owned.certificate.pem : undefined;
   const changes = appDifferences(owned, actual, pem, snap.targetPermissionSetId);
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });

@@ -1,6 +1,6 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { asBadInput, errorCodesSection } from '../../cli/exit-codes.js';
+import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
 // The domain (node-forge, jszip, the XML parser) loads only when the command runs, so --help stays fast.
 import type { CreateResult, CreateStage, Progress } from '../../create/run.js';
 
@@ -57,7 +57,8 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
   };
 
   public async run(): Promise<CreateResult> {
-    const { flags } = await this.parse(IntegrationCreate);
+    // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
+    const { flags } = await this.parse(IntegrationCreate).catch(badInput);
     const [{ runCreate }, { readSpecFile }, { Stages }, render, { onInterrupt, RunTracker }] = await Promise.all([
       import('../../create/run.js'),
       import('../../desired/index.js'),

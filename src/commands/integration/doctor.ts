@@ -78,7 +78,8 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
   };
 
   public async run(): Promise<DoctorResult> {
-    const { flags } = await this.parse(IntegrationDoctor);
+    // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
+    const { flags } = await this.parse(IntegrationDoctor).catch(badInput);
     const started = Date.now();
     const [{ explainError }, { diagnoseOrg }, { readSpecFile }, render, { outcomeExitCode }] = await Promise.all([
       import('../../checks/errors.js'),
