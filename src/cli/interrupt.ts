@@ -66,7 +66,7 @@ export class RunTracker {
  * Installs the Ctrl-C (SIGINT, and SIGTERM from a CI runner) handler for one run: prints the tracker's table to
  * stderr and exits 130. Returns the function that removes it.
  */
-export const onInterrupt = (tracker: RunTracker, write: (text: string) => void = (t) => process.stderr.write(t)): (() => void) => {
+export const onInterrupt = (tracker: RunTracker, write: (text: string) => void = (t): void => void process.stderr.write(t)): (() => void) => {
   let fired = false;
   const handler = (): void => {
     if (fired) process.exit(ExitCode.Interrupted);

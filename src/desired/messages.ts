@@ -3,8 +3,8 @@
  * problem found in the inputs is collected, then thrown together as one SfError, so a user fixes everything
  * in one pass instead of one error per run.
  */
-import { LIMITS } from './defaults.js';
 import { Messages, SfError } from '@salesforce/core';
+import { LIMITS } from './defaults.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 export const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'spec');

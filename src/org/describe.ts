@@ -37,7 +37,8 @@ export const describeObjects = async (transport: Transport, objects: string[]): 
  */
 export const objectCatalogue = async (transport: Transport, args: { describe: string[] }): Promise<ObjectCatalogue> => {
   // API names are case-insensitive: each object once, as first spelt.
-  const toDescribe = [...new Map(args.describe.map((o) => [o.toLowerCase(), o])).values()];
+  const seen = new Set<string>();
+  const toDescribe = args.describe.filter((o) => !seen.has(o.toLowerCase()) && Boolean(seen.add(o.toLowerCase())));
   const out: ObjectCatalogue = {};
   type GlobalResult = { sobjects: Array<{ name: string }> };
   const requests = [{ kind: 'global' as const, url: `v${transport.apiVersion}/sobjects` }, ...toDescribe.map((o) => ({ kind: 'describe' as const, url: '', object: o }))];

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { Interfaces } from '@oclif/core';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
@@ -6,6 +7,7 @@ import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
 import type { DoctorResult, OrgReport } from '../../doctor/types.js';
+import type { LoadedSpecFile } from '../../desired/index.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.doctor');
@@ -81,33 +83,14 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
     const { flags } = await this.parse(IntegrationDoctor).catch(badInput);
     const started = Date.now();
-    const [{ explainError }, { diagnoseOrg }, { readSpecFile }, render, { outcomeExitCode }] = await Promise.all([
+    const [{ explainError }, { diagnoseOrg }, render, { outcomeExitCode }] = await Promise.all([
       import('../../checks/errors.js'),
       import('../../doctor/run.js'),
-      import('../../desired/index.js'),
       import('../../plan/render.js'),
       import('../../plan/apply.js'),
     ]);
-    // Every input is checked before any org is read: bad input exits 2 with nothing read or written.
-    if (!flags.name && !flags.username && !flags.error) badInput(messages.createError('error.NothingToCheck'));
-    if (flags.error && flags.fix) badInput(messages.createError('error.ErrorWithFix'));
-    if (flags['no-prompt'] && !flags.fix) this.warn(messages.getMessage('warn.NoPromptWithoutFix'));
-    const secretVar = flags['client-secret-env'];
-    const clientSecret = secretVar ? process.env[secretVar] : undefined;
-    if (secretVar && !clientSecret) badInput(messages.createError('error.SecretEnvMissing', [secretVar]));
-    const [{ assertWritableFile }, { canPrompt, noTerminalError }, { inspectPrivateKey, readKeyFiles }] = await Promise.all([
-      import('../../cli/output.js'),
-      import('../../cli/prompt.js'),
-      import('../../credentials/index.js'),
-    ]);
-    // A key that is not PEM, is encrypted or is not a private key: refused before the org is read.
-    const keyFile = flags['private-key-file'];
-    if (keyFile) await asBadInput(async () => inspectPrivateKey((await readKeyFiles(keyFile)).privateKeyPem));
-    const spec = flags.spec ? await asBadInput(() => readSpecFile(flags.spec as string)) : undefined;
-    if (flags['output-file']) await assertWritableFile(flags['output-file']);
-    // --fix without a terminal: nobody can confirm. The checks still run and the report is still written, as the
-    // repair plan (--dry-run); then the run refuses with exit 2, never passing an unanswered prompt for "no".
-    const promptRefused = flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt();
+    const { clientSecret, spec, promptRefused } = await this.checkInputs(flags);
+    const { noTerminalError } = await import('../../cli/prompt.js');
 
     const wantsOrg = Boolean(flags.name ?? flags.username);
     const orgs = wantsOrg ? await resolveOrgs(flags['target-org']) : [];
@@ -150,6 +133,34 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       process.exitCode = 68;
     } else if (failed) process.exitCode = 1;
     return result;
+  }
+
+  /**
+   * Every input, checked before any org is read: bad input exits 2 with nothing read or written; an --output-file
+   * that cannot be written exits 1. Answers the secret, the spec, and whether --fix must refuse for want of a
+   * terminal (the checks still run and the report is still written, as the repair plan; then exit 2, never an
+   * unanswered prompt passed off as "no").
+   */
+  private async checkInputs(flags: Interfaces.InferredFlags<typeof IntegrationDoctor.flags>): Promise<{ clientSecret?: string; spec?: LoadedSpecFile; promptRefused: boolean }> {
+    if (!flags.name && !flags.username && !flags.error) badInput(messages.createError('error.NothingToCheck'));
+    if (flags.error && flags.fix) badInput(messages.createError('error.ErrorWithFix'));
+    if (flags['no-prompt'] && !flags.fix) this.warn(messages.getMessage('warn.NoPromptWithoutFix'));
+    const secretVar = flags['client-secret-env'];
+    const clientSecret = secretVar ? process.env[secretVar] : undefined;
+    if (secretVar && !clientSecret) badInput(messages.createError('error.SecretEnvMissing', [secretVar]));
+    const [{ assertWritableFile }, { canPrompt }, { inspectPrivateKey, readKeyFiles }, { readSpecFile }] = await Promise.all([
+      import('../../cli/output.js'),
+      import('../../cli/prompt.js'),
+      import('../../credentials/index.js'),
+      import('../../desired/index.js'),
+    ]);
+    // A key that is not PEM, is encrypted or is not a private key: refused before the org is read.
+    const keyFile = flags['private-key-file'];
+    if (keyFile) await asBadInput(async () => inspectPrivateKey((await readKeyFiles(keyFile)).privateKeyPem));
+    const specPath = flags.spec;
+    const spec = specPath ? await asBadInput(() => readSpecFile(specPath)) : undefined;
+    if (flags['output-file']) await assertWritableFile(flags['output-file']);
+    return { clientSecret, spec, promptRefused: flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt() };
   }
 
   private async render(result: DoctorResult, format: 'human' | 'json' | 'junit', outputFile: string | undefined, failOn: 'fail' | 'warn', durationMs: number): Promise<void> {
