@@ -286,6 +286,8 @@ describe('trust in pipelines (real CLI, emulator, stdin from /dev/null)', functi
         const r = await create(['--name', 'Conflict', ...args]);
         expect(r.code, `${args.join(' ')}: ${r.stdout}`).to.equal(2);
       }
+      const unknownOrg = await run(['integration', 'create', '--target-org', 'nobody-logged-in-as-this', '--name', 'Conflict', '--json']);
+      expect(unknownOrg.code, unknownOrg.stdout).to.equal(2);
       expect(emu.log().writes).to.equal(0);
       const dry = await create(['--name', 'Conflict', '--object', 'Account=read', '--no-verify', '--wait', '10', '--dry-run', '--output-dir', join(sf.home, 'conflict')]);
       expect(dry.code, dry.stdout).to.equal(0);
