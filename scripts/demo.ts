@@ -86,6 +86,13 @@ const main = async (): Promise<void> => {
       '--private-key-file',
       created.privateKeyFile ?? '',
     ]);
+    // Trust in pipelines: a create from another directory would replace the app's certificate and lock out the
+    // first key; it is refused before any write (exit 1), naming the certificate the app holds.
+    const takeoverWrites = emu.log().writes;
+    const takeover = await sf.run([...createArgs.slice(0, -1), join(sf.home, 'someone-else'), '--dry-run']);
+    step(
+      `The same integration from another directory: exit ${takeover.code}, writes: ${emu.log().writes - takeoverWrites}\n${takeover.stderr.split('\n').filter((l) => l.trim()).slice(0, 3).join('\n')}`
+    );
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {

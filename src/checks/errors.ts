@@ -3,6 +3,7 @@
  * its causes, most likely first, each with its fix and the check ids that confirm it. Sources: seed 001's
  * troubleshooting list, shared/reference/salesforce-facts.md §3 and anchors.md §3.
  */
+import { sanitizeEcho, stripControls } from '../cli/sanitize.js';
 import type { CheckResult } from './types.js';
 import { errorMessages } from './messages.js';
 
@@ -40,6 +41,12 @@ const CAUSES: Record<string, string[]> = {
   'missing-refresh-scope': ['app-scopes'],
   'not-in-catalogue': [],
 };
+
+/** The most common causes of an integration's OAuth failure, listed for an error the catalogue does not know. */
+const UNKNOWN_ERROR_CAUSES: Array<keyof typeof CAUSES> = ['permission-set-not-assigned', 'self-authorized', 'propagation', 'wrong-org', 'key-mismatch', 'not-in-catalogue'];
+
+/** How much of a paste is read: an OAuth error with its JSON body fits many times over. */
+const PASTE_READ_LIMIT = 20_000;
 
 type Entry = {
   id: string;
@@ -245,11 +252,18 @@ const isConfirmedBy = (checks: string[], results: CheckResult[]): boolean =>
  * confirmed and ranked first (the catalogue order is kept otherwise).
  */
 export const explainError = (text: string, results?: CheckResult[]): Explanation => {
-  const inner = unwrap(text);
+  // Pasted text is untrusted: escape sequences and control characters go before anything is matched or echoed,
+  // and a huge paste is read only as far as an error message reaches.
+  const inner = unwrap(stripControls(text.slice(0, PASTE_READ_LIMIT)));
   const pair = parseJson(inner) ?? parsePair(inner);
   const entry = entryFor(pair ? `${pair.error} ${pair.errorDescription ?? ''} ${inner}` : inner);
-  const matched = pair ?? (entry?.description ? { error: entry.error, errorDescription: entry.description } : undefined);
-  const causeIds = entry?.causes ?? ['not-in-catalogue'];
+  const found = pair ?? (entry?.description ? { error: entry.error, errorDescription: entry.description } : undefined);
+  const matched = found && {
+    error: sanitizeEcho(found.error),
+    ...(found.errorDescription !== undefined ? { errorDescription: sanitizeEcho(found.errorDescription) } : {}),
+  };
+  // An error the catalogue does not know: the causes behind most OAuth failures of integrations, in that order.
+  const causeIds = entry?.causes ?? UNKNOWN_ERROR_CAUSES;
   const causes = causeIds
     .map((id) => ({
       cause: errorMessages.getMessage(`cause.${id}`),

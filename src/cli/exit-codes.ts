@@ -42,3 +42,28 @@ export const errorCodesSection = (names: ExitName[], own?: Messages<string>): He
       ])
     )
   );
+
+/** Marks an error as bad input (exit 2) and rethrows it: for flags, files, specs and org names refused before any org is read. */
+export const badInput = (e: unknown): never => {
+  if (e instanceof Error) {
+    // eslint-disable-next-line no-param-reassign
+    (e as Error & { exitCode?: number }).exitCode = ExitCode.BadInput;
+    // oclif's own errors (a flag value not among its options) carry their exit code there, and it wins.
+    const oclif = (e as { oclif?: { exit?: number } }).oclif;
+    // eslint-disable-next-line no-param-reassign
+    if (oclif && typeof oclif === 'object') oclif.exit = ExitCode.BadInput;
+    throw e;
+  }
+  const error = new Error(String(e)) as Error & { exitCode?: number };
+  error.exitCode = ExitCode.BadInput;
+  throw error;
+};
+
+/** Runs `fn`; whatever it throws is bad input (exit 2). */
+export const asBadInput = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (e) {
+    return badInput(e);
+  }
+};

@@ -4,17 +4,21 @@
  * key files, records, the app, the live check and the documents are all steps of it. The command file only
  * parses flags and renders what this returns.
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { Messages, type Org } from '@salesforce/core';
+import { access } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import { Messages, type Org, type SfError } from '@salesforce/core';
+import { asBadInput, badInput, ExitCode } from '../cli/exit-codes.js';
+import { assertWritableDir } from '../cli/output.js';
+import { sanitizeEcho } from '../cli/sanitize.js';
 import { keyMatchesCertificate, readKeyFiles, validateKeyPair, CERTIFICATE_FILE, PRIVATE_KEY_FILE } from '../credentials/index.js';
 import { buildSpec, sandboxNameFromSubdomain, validateAgainstOrg, type IntegrationSpec, type SpecInput, type SpecWarning } from '../desired/index.js';
-import { ApiCallError, describeObjects, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
-import { applyPlan, outcomeExitCode } from '../plan/apply.js';
+import { ApiCallError, checkConnectedAppCreation, objectCatalogue, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
+import { applyPlan, outcomeExitCode, type ApplyOptions } from '../plan/apply.js';
 import { PlanBlocked } from '../plan/plan.js';
 import { blockedError, plannedResults, renderSteps, type RenderedStep } from '../plan/render.js';
 import type { Plan, StepId, StepResult } from '../plan/types.js';
+import { assertOwnsCredentials } from './ownership.js';
+import { missingPermissions } from './preconditions.js';
 import { defaultOutputDir, keyFilesOf, planIntegration, RUNBOOK_FILE, SECRET_FILE, SPEC_FILE, type LocalCredentials } from './plan.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
@@ -65,10 +69,31 @@ export type CreateOptions = {
   progress?: Progress;
   /** Pause between live-exchange retries (tests shorten it). */
   retryIntervalMs?: number;
+  /** --replace-credentials: replacing the certificate (or flow) an existing app holds is intended. */
+  replaceCredentials?: boolean;
+  /** Told the plan before apply starts, then every step and journal entry as it ends (the Ctrl-C step table). */
+  observer?: Pick<ApplyOptions, 'onStepStart' | 'onStepEnd' | 'onJournal'> & { onPlan?(plan: Plan): void };
 };
 
-/** The result, the plan it came from, and the exit code by the rule every writing command shares (0, 1 or 68). */
-export type CreateOutcome = { result: CreateResult; plan: Plan; failed: boolean; exitCode: 0 | 1 | 68 };
+/**
+ * The result, the plan it came from, and the exit code by the rule every writing command shares (0, 1 or 68);
+ * `error` is what the command reports when the run failed for a reason the step's own error does not say.
+ */
+export type CreateOutcome = { result: CreateResult; plan: Plan; failed: boolean; exitCode: 0 | 1 | 68; error?: SfError };
+
+/**
+ * A create of a record the snapshot did not have, refused because it exists now: another run created the same
+ * integration between this run's read and its write. Salesforce's codes: DUPLICATE_USERNAME for a username in use
+ * (in any org, "Username already exists"), DUPLICATE_DEVELOPER_NAME for a permission set API name; and the app
+ * found in the org right before it was to be created (CREATED_CONCURRENTLY, src/org/apps.ts).
+ */
+const CONCURRENT = /DUPLICATE_USERNAME|DUPLICATE_DEVELOPER_NAME|CREATED_CONCURRENTLY/;
+const concurrentCreate = (plan: Plan, results: StepResult[]): string | undefined => {
+  const failed = results.find((r) => r.status === 'failed');
+  const step = failed && plan.steps.find((s) => s.id === failed.name);
+  if (!failed?.error || !step || step.action !== 'create' || !CONCURRENT.test(failed.error)) return undefined;
+  return failed.error;
+};
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -76,30 +101,7 @@ const exists = (path: string): Promise<boolean> =>
     () => false
   );
 
-const objectsOf = (spec: IntegrationSpec): string[] => [
-  ...spec.permissionSet.objects.map((o) => o.object),
-  ...spec.permissionSet.fields.map((f) => f.field.split('.')[0]),
-];
-
-/**
- * The output directory can be written: it is a directory, or the nearest existing ancestor is a writable directory.
- * Checked before any write, so a bad --output-dir fails with nothing changed (not after the org was written).
- */
-const assertWritableDir = async (dir: string): Promise<void> => {
-  for (let current = dir; ; current = dirname(current)) {
-    // eslint-disable-next-line no-await-in-loop
-    const info = await stat(current).catch(() => undefined);
-    if (info) {
-      if (!info.isDirectory()) throw messages.createError('error.OutputDirUnwritable', [dir, current]);
-      // eslint-disable-next-line no-await-in-loop
-      await access(current, constants.W_OK).catch(() => {
-        throw messages.createError('error.OutputDirUnwritable', [dir, current]);
-      });
-      return;
-    }
-    if (dirname(current) === current) return;
-  }
-};
+const fieldObjectsOf = (spec: IntegrationSpec): string[] => spec.permissionSet.fields.map((f) => f.field.split('.')[0]);
 
 /** What the output directory and the flags hold, decided before any write. */
 const localState = async (spec: IntegrationSpec, outputDir: string): Promise<LocalCredentials & { privateKeyPem?: string }> => {
@@ -127,6 +129,18 @@ const localState = async (spec: IntegrationSpec, outputDir: string): Promise<Loc
 
 const warningText = (w: SpecWarning): string => w.message;
 
+/** Key and certificate flags mean nothing for client credentials (no certificate is made): refused with the reason. */
+const assertFlagsFitFlow = (input: SpecInput, spec: IntegrationSpec): void => {
+  if (spec.flow !== 'client-credentials') return;
+  const given = [
+    input.keySize !== undefined && '--key-size',
+    input.certValidityDays !== undefined && '--cert-validity-days',
+    input.privateKeyFile !== undefined && '--private-key-file',
+    input.certificateFile !== undefined && '--certificate-file',
+  ].filter((f): f is string => Boolean(f));
+  if (given.length) badInput(messages.createError('error.CertificateFlagsWithClientCredentials', [given.join(', ')]));
+};
+
 type Prepared = {
   transport: Transport;
   snap: OrgSnapshot;
@@ -149,19 +163,23 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   progress?.stage('read');
   // The names the reads need (objects, permissions, user, permission set, app) do not depend on the owner's email,
   // which defaults to the running user's: read with a stand-in owner, then build the real spec once it is known.
-  const first = buildSpec(opts.input, { ...env, adminEmail: opts.input.email ?? 'owner-pending@example.com' });
+  const first = await asBadInput(() => buildSpec(opts.input, { ...env, adminEmail: opts.input.email ?? 'owner-pending@example.com' }));
+  assertFlagsFitFlow(opts.input, first.spec);
   const apiDisabled = (e: unknown): never => {
     if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [adminUsername]);
     throw e;
   };
   // One batch of describes: the objects and fields asked for, and PermissionSet for the system permission names.
-  const described = await describeObjects(transport, ['PermissionSet', ...objectsOf(first.spec)]).catch(apiDisabled);
+  // The org's object list, and describes of PermissionSet and of the objects whose fields are asked for: a spec of
+  // 200 objects costs one round trip, not eight.
+  const described = await objectCatalogue(transport, { describe: ['PermissionSet', ...fieldObjectsOf(first.spec)] }).catch(apiDisabled);
   // The permission names this org has: only those are selected in the snapshot (editions differ).
   const orgPermissions = described.PermissionSet?.fields.filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length));
   const catalogue = { objects: described, systemPermissions: orgPermissions ?? [] };
-  const checked = validateAgainstOrg(first.spec, catalogue);
+  // Names the org does not have (objects, fields, permissions) are bad input: exit 2, nothing written.
+  const checked = await asBadInput(() => validateAgainstOrg(first.spec, catalogue));
   const notPermissionable = checked.permissionSet.fields.filter((f) => described[f.field.split('.')[0]]?.notPermissionable?.includes(f.field.split('.')[1]));
-  if (notPermissionable.length) throw messages.createError('error.FieldNotPermissionable', [notPermissionable.map((f) => f.field).join(', ')]);
+  if (notPermissionable.length) badInput(messages.createError('error.FieldNotPermissionable', [notPermissionable.map((f) => f.field).join(', ')]));
   const snap = await readSnapshot(
     transport,
     {
@@ -176,26 +194,41 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   ).catch(apiDisabled);
   // A query the org refused is not "nothing there": planning on it would write what exists already. Stop before any
   // write. Ignored: the login history (create does not use it) and External Client Apps when creating a Connected App.
-  const refused = (snap.readFailures ?? []).filter((f) => f.query !== 'logins' && !(f.query === 'ecas' && checked.app.kind === 'connected-app'));
+  // Also ignored: the running user's permissions (unread, the org answers each write itself).
+  const refused = (snap.readFailures ?? []).filter(
+    (f) => f.query !== 'logins' && f.query !== 'runningUserPermissions' && !(f.query === 'ecas' && checked.app.kind === 'connected-app')
+  );
   if (refused.length) {
     throw messages.createError('error.SnapshotReadFailed', [refused.map((f) => `${f.object} (${f.query}): ${f.errorCode}: ${f.message}`).join('\n')]);
   }
 
   progress?.stage('validate');
-  const built = opts.input.email ? first : buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email });
-  const spec = validateAgainstOrg(built.spec, catalogue);
+  const built = opts.input.email ? first : await asBadInput(() => buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email }));
+  const spec = await asBadInput(() => validateAgainstOrg(built.spec, catalogue));
   if (spec.app.kind === 'connected-app' && spec.flow === 'client-credentials' && opts.verify) {
-    throw messages.createError('error.ConnectedAppSecret');
+    badInput(messages.createError('error.ConnectedAppSecret'));
   }
   const outputDir = opts.outputDir ? resolvePath(opts.outputDir) : defaultOutputDir(spec);
   if (!opts.dryRun) await assertWritableDir(outputDir);
-  const local = await localState(spec, outputDir);
+  // Key files that are unreadable, not a pair, too weak or of the wrong type are bad input (exit 2).
+  const local = await asBadInput(() => localState(spec, outputDir));
+  // Nobody's credentials are replaced by accident: an app holding a certificate (or a flow) this run does not hold
+  // is refused before any write, --dry-run included (exit 1).
+  assertOwnsCredentials(spec, snap, local, { replace: opts.replaceCredentials === true, outputDir });
+  let plan: Plan;
   try {
-    const plan = planIntegration(spec, snap, local, { verify: opts.verify, waitMinutes: opts.waitMinutes, outputDir, targetOrg: opts.targetOrgAlias });
-    return { transport, snap, spec, warnings: built.warnings.map(warningText), outputDir, local, plan };
+    plan = planIntegration(spec, snap, local, { verify: opts.verify, waitMinutes: opts.waitMinutes, outputDir, targetOrg: opts.targetOrgAlias });
   } catch (e) {
     throw e instanceof PlanBlocked ? blockedError(e) : e;
   }
+  // Preconditions of the writes, before the first one (--dry-run says the same): exit 1, nothing written.
+  const missing = missingPermissions(plan, snap, spec.app.kind, orgPermissions ?? []);
+  if (missing.length) throw messages.createError('error.RunningUserLacksPermissions', [adminUsername, missing.join(', ')], [adminUsername]);
+  if (spec.app.kind === 'connected-app' && plan.steps.some((s) => s.id === 'app' && s.action === 'create')) {
+    const check = await checkConnectedAppCreation(transport, spec.app);
+    if (!check.ok) throw messages.createError('error.ConnectedAppCreationBlocked', [spec.app.name, sanitizeEcho(check.problem)]);
+  }
+  return { transport, snap, spec, warnings: built.warnings.map(warningText), outputDir, local, plan };
 };
 
 const baseResult = (p: Prepared, dryRun: boolean): CreateResult => ({
@@ -227,9 +260,15 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     return { result: { ...baseResult(p, true), steps: renderSteps(plannedResults(plan.steps)) }, plan, failed: false, exitCode: 0 };
   }
 
+  opts.observer?.onPlan?.(plan);
   const outcome = await applyPlan(plan, transport, {
     values: { user: snap.user?.id, permissionSet: snap.targetPermissionSetId, privateKey: local.privateKeyPem, consumerKey: snap.app?.consumerKey, appId: snap.app?.id },
-    onStepStart: (name) => opts.progress?.stage(name),
+    onStepStart: (name) => {
+      opts.progress?.stage(name);
+      opts.observer?.onStepStart?.(name);
+    },
+    onStepEnd: opts.observer?.onStepEnd,
+    onJournal: opts.observer?.onJournal,
     retryIntervalMs: opts.retryIntervalMs,
   });
   opts.progress?.stage('report');
@@ -248,5 +287,12 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     verified: opts.verify && isDone(outcome.results, 'verify'),
     steps: renderSteps(outcome.results),
   };
-  return { result, plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
+  const exitCode = outcomeExitCode(outcome);
+  const concurrent = concurrentCreate(plan, outcome.results);
+  if (concurrent) {
+    const error = messages.createError('error.CreatedConcurrently', [spec.name, sanitizeEcho(concurrent)]);
+    error.exitCode = exitCode === 68 ? ExitCode.Partial : ExitCode.Failure;
+    return { result, plan, failed: true, exitCode, error };
+  }
+  return { result, plan, failed: outcome.failed, exitCode };
 };

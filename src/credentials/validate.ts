@@ -38,6 +38,11 @@ export const validateKeyPair = (privateKeyPem: string, certificatePem?: string, 
 
   const x509 = loadCertificate(certificatePem);
   const certificate = describeCertificate(x509);
+  // An RSA key with an EC (or DSA) certificate: say so, rather than only that the public keys differ.
+  const certType = x509.publicKey.asymmetricKeyType;
+  if (certType && key.asymmetricKeyType && certType !== key.asymmetricKeyType) {
+    throw messages.createError('error.KeyCertificateTypeMismatch', [key.asymmetricKeyType.toUpperCase(), certType.toUpperCase()]);
+  }
   if (!spkiDer(key).equals(spkiDer(x509.publicKey))) {
     throw messages.createError('error.KeyCertificateMismatch');
   }

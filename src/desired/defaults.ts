@@ -55,6 +55,14 @@ export const LIMITS = {
   alias: 8,
   description: 255,
   validityDays: { min: 1, max: 3650 },
+  /** A spec file: its size, YAML aliases, and how many objects, fields and system permissions it may name. */
+  specFileBytes: 256 * 1024,
+  specAliases: 100,
+  specObjects: 200,
+  specFields: 2000,
+  specSystemPermissions: 100,
+  /** Problems listed one by one in an error; the rest are counted. */
+  problemsListed: 20,
 } as const;
 
 export const KEY_SIZES: ReadonlyArray<DesiredCertificate['keySize']> = [2048, 3072, 4096];

@@ -5,7 +5,7 @@
  * file read here (unknown keys, wrong types), so the two cannot drift apart. The values' own languages
  * (permission words, policies) are checked by the same parsers as the flags (parse.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { formatIpRelaxationWords, formatRefreshPolicyWords, IP_RELAXATION_WORDS } from '../salesforce/policies.js';
@@ -243,11 +243,23 @@ export const fileWhere = (file: Pick<LoadedSpecFile, 'path' | 'lines'>, path: Pa
 const looksLikeJson = (path: string, content: string): boolean => extname(path).toLowerCase() === '.json' || /^\s*[{[]/.test(content);
 
 /** A JSON.parse error's position as line:column (Node reports "at position N", newer ones also "line L column C"). */
+/**
+ * Where JSON.parse stopped, as line and column: from "(line N column M)" or "position N" in its message (the forms
+ * of Node's V8), at the end of the text for "Unexpected end of JSON input", else where the YAML parser (a JSON
+ * superset) stops on the same text.
+ */
 const jsonErrorPos = (message: string, content: string): { line: number; col: number } => {
+  const lineCol = /line (\d+) column (\d+)/.exec(message);
+  if (lineCol) return { line: Number(lineCol[1]), col: Number(lineCol[2]) };
+  const at = (offset: number): { line: number; col: number } => {
+    const before = content.slice(0, offset).split('\n');
+    return { line: before.length, col: before[before.length - 1].length + 1 };
+  };
   const m = /position (\d+)/.exec(message);
-  if (!m) return { line: 1, col: 1 };
-  const before = content.slice(0, Number(m[1])).split('\n');
-  return { line: before.length, col: before[before.length - 1].length + 1 };
+  if (m) return at(Number(m[1]));
+  if (/end of JSON input/i.test(message)) return at(content.replace(/\s+$/, '').length);
+  const yamlPos = parseDocument(content, { prettyErrors: true, lineCounter: new LineCounter() }).errors[0]?.linePos?.[0];
+  return yamlPos ?? { line: 1, col: 1 };
 };
 
 const parseError = (path: string, line: number, col: number, detail: string): Error =>
@@ -270,10 +282,26 @@ export const parseSpecFile = (content: string, path: string): LoadedSpecFile => 
     const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
     throw parseError(path, pos.line, pos.col, first.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, ''));
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // An alias bomb (a few lines that expand to millions of nodes) stops here, with the limit in the message.
+    data = doc.toJS({ maxAliasCount: LIMITS.specAliases });
+  } catch (e) {
+    const detail = (e as Error).message;
+    if (/alias/i.test(detail)) throw messages.createError('error.SpecTooManyAliases', [path, LIMITS.specAliases]);
+    throw parseError(path, 1, 1, detail);
+  }
   if (typeOf(data) !== 'object') throw messages.createError('error.SpecNotAnObject', [path]);
   const lines = keyLines(doc, counter);
   const problems: SpecProblem[] = [];
+  const spec = data as SpecFile;
+  for (const [key, count, limit] of [
+    ['objects', Object.keys(typeOf(spec.objects) === 'object' ? spec.objects ?? {} : {}).length, LIMITS.specObjects],
+    ['fields', Object.keys(typeOf(spec.fields) === 'object' ? spec.fields ?? {} : {}).length, LIMITS.specFields],
+    ['systemPermissions', Array.isArray(spec.systemPermissions) ? spec.systemPermissions.length : 0, LIMITS.specSystemPermissions],
+  ] as const) {
+    if (count > limit) throw messages.createError('error.SpecTooMany', [fileWhere({ path, lines }, [key]), count, key, limit]);
+  }
   checkStructure(data, specFileSchema, [], (p) => (p.length ? fileWhere({ path, lines }, p) : basename(path)), problems);
   throwIfProblems(problems);
   return { path, spec: data as SpecFile, lines };
@@ -283,8 +311,12 @@ export const parseSpecFile = (content: string, path: string): LoadedSpecFile => 
 export const readSpecFile = async (path: string): Promise<LoadedSpecFile> => {
   let content: string;
   try {
+    // Read no further than the limit allows: a spec is a page of YAML, not a data file.
+    const size = (await stat(path)).size;
+    if (size > LIMITS.specFileBytes) throw messages.createError('error.SpecFileTooLarge', [path, size, LIMITS.specFileBytes]);
     content = await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof Error && e.name === 'SpecFileTooLargeError') throw e;
     const code = (e as { code?: unknown }).code;
     throw messages.createError('error.SpecFileUnreadable', [path, typeof code === 'string' ? code : (e as Error).message]);
   }

@@ -4,6 +4,7 @@
  * in one pass instead of one error per run.
  */
 import { Messages, SfError } from '@salesforce/core';
+import { LIMITS } from './defaults.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 export const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'spec');
@@ -37,8 +38,11 @@ export const problemsError = (problems: SpecProblem[]): SfError => {
   const errors = problems.map(toError);
   const data = { problems: errors.map((e, i) => ({ code: problems[i].code, message: e.message, actions: e.actions ?? [] })) };
   if (errors.length === 1) return errors[0].setData(data);
-  const list = errors.map((e) => `- ${e.message}`).join('\n');
-  const actions = [...new Set(errors.flatMap((e) => e.actions ?? []))];
+  // A spec with thousands of mistakes gets an error people can read: the first ones, and how many more.
+  const shown = errors.slice(0, LIMITS.problemsListed).map((e) => `- ${e.message}`);
+  if (errors.length > shown.length) shown.push(text('error.MoreProblems', [errors.length - shown.length]));
+  const list = shown.join('\n');
+  const actions = [...new Set(errors.flatMap((e) => e.actions ?? []))].slice(0, LIMITS.problemsListed);
   return new SfError(text('error.InvalidSpec', [errors.length, list]), 'InvalidSpecError', actions).setData(data);
 };
 

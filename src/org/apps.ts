@@ -3,7 +3,7 @@
  * a Connected App through upsertMetadata (deploy.ts). The rest of the plugin names the change, never the API.
  */
 import { deployEca, patchApp, upsertConnectedApp, type AppPatch } from './deploy.js';
-import type { Transport } from './transport.js';
+import { ApiCallError, soqlString, type Transport } from './transport.js';
 import type { AppKind, AppSettings, Flow } from './types.js';
 
 /**
@@ -23,6 +23,11 @@ export type AppChange<Id = string> =
       runAsUsername?: string;
       /** JWT bearer: the certificate the app verifies assertions with. */
       certificate?: Id;
+      /**
+       * The app was not in the org when the plan was made: asked again right before the write, so a run that
+       * started at the same time and created it since is not overwritten (its certificate kept).
+       */
+      createOnly?: boolean;
     }
   | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch };
 
@@ -31,6 +36,9 @@ export const writeApp = async (transport: Transport, change: AppChange): Promise
   if (change.kind === 'patch-app') {
     await patchApp(transport, change.app, change.patch);
     return {};
+  }
+  if (change.createOnly && (await appExists(transport, change.app))) {
+    throw new ApiCallError('CREATED_CONCURRENTLY', `CREATED_CONCURRENTLY: ${change.app.name} exists now, though it did not when this run read the org.`);
   }
   const write = {
     app: change.app,
@@ -43,4 +51,14 @@ export const writeApp = async (transport: Transport, change: AppChange): Promise
   if (change.app.kind === 'external-client-app') return deployEca(transport, write);
   await upsertConnectedApp(transport, write);
   return {};
+};
+
+/** Whether an app of that kind and API name exists now (one query). */
+const appExists = async (transport: Transport, app: { kind: AppKind; name: string }): Promise<boolean> => {
+  if (app.kind === 'external-client-app') {
+    const { eca } = await transport.queryBatch({ eca: `SELECT Id FROM ExternalClientApplication WHERE DeveloperName = ${soqlString(app.name)}` });
+    return Array.isArray(eca) && eca.length > 0;
+  }
+  // Connected Apps by their Tooling API DeveloperName (the data API's Name is the label).
+  return (await transport.toolingQuery(`SELECT Id FROM ConnectedApplication WHERE DeveloperName = ${soqlString(app.name)}`)).length > 0;
 };

@@ -111,6 +111,18 @@ const permissionSetInfo = (row: Row): PermissionSetInfo => ({
 /** Rows of a query; a failed one reads as none here, and is recorded in OrgSnapshot.readFailures (readSnapshot). */
 const rowsOr = (v: Row[] | ApiCallError): Row[] => (v instanceof ApiCallError ? [] : v);
 
+/** The permissions create's writes need of the running user (Salesforce Help, "User Permissions and Access"). */
+export const RUNNING_USER_PERMISSIONS = [
+  'ManageUsers',
+  'ManageInternalUsers',
+  'AssignPermissionSets',
+  'ManageProfilesPermissionsets',
+  'CustomizeApplication',
+  'ModifyMetadata',
+  'ExternalClientAppDeveloper',
+  'ExternalClientAppAdmin',
+] as const;
+
 /** The queries of the batched read. Semi-joins keep it to rows that matter; SOQL allows one level. */
 const snapshotQueries = (t: SnapshotTarget, fields: readonly string[] | undefined): Record<string, string> => {
   const q: Record<string, string> = {
@@ -131,6 +143,12 @@ const snapshotQueries = (t: SnapshotTarget, fields: readonly string[] | undefine
   }
   if (t.runningUsername) {
     q.runningUser = `SELECT Id, Username, Email, TimeZoneSidKey, LocaleSidKey, LanguageLocaleKey, EmailEncodingKey FROM User WHERE Username = ${soqlString(t.runningUsername)}`;
+    // What the running user may do, over every set it holds (its profile's own set included), for create's
+    // preconditions; only the permissions this org's PermissionSet describe has.
+    const perms = RUNNING_USER_PERMISSIONS.filter((p) => !t.systemPermissions || t.systemPermissions.includes(p));
+    if (perms.length) {
+      q.runningUserPermissions = `SELECT ${perms.map((p) => `PermissionSet.Permissions${p}`).join(', ')} FROM PermissionSetAssignment WHERE Assignee.Username = ${soqlString(t.runningUsername)}`;
+    }
   }
   if (!t.username) {
     // Who is pre-authorized for any app: lets doctor --name find the app's user without a second query.
@@ -341,9 +359,18 @@ const buildPermissionSets = (first: Batch, batch: Batch): Record<string, Permiss
 const license = (row: Row | undefined): LicenseInfo | undefined =>
   row ? { id: String(row.Id), name: String(row.Name ?? row.MasterLabel), total: Number(row.TotalLicenses ?? 0), used: Number(row.UsedLicenses ?? 0) } : undefined;
 
-const runningUser = (row: Row | undefined): OrgSnapshot['runningUser'] =>
+/** The permissions held through any of the running user's sets; undefined when they could not be read. */
+const runningUserPermissions = (rows: Row[] | ApiCallError | undefined): string[] | undefined => {
+  if (!rows || rows instanceof ApiCallError) return undefined;
+  const held = new Set<string>();
+  for (const row of rows) for (const p of RUNNING_USER_PERMISSIONS) if (rel(row, `PermissionSet.Permissions${p}`) === true) held.add(p);
+  return [...held];
+};
+
+const runningUser = (row: Row | undefined, permissions?: string[]): OrgSnapshot['runningUser'] =>
   row
     ? {
+        ...(permissions ? { permissions } : {}),
         id: String(row.Id),
         username: String(row.Username),
         email: String(row.Email ?? ''),
@@ -536,7 +563,7 @@ export const readSnapshot = async (transport: Transport, target: SnapshotTarget,
     permissionSets: buildPermissionSets(first, batch),
     recentLogins: rowsOr(batch.logins ?? []).map((l) => ({ time: String(l.LoginTime), status: String(l.Status), application: str(l.Application), loginType: str(l.LoginType) })),
     targetPermissionSetId: str(rowsOr(first.targetPermissionSet ?? [])[0]?.Id),
-    runningUser: runningUser(rowsOr(first.runningUser ?? [])[0]),
+    runningUser: runningUser(rowsOr(first.runningUser ?? [])[0], runningUserPermissions(first.runningUserPermissions)),
     readFailures: failures,
   };
 };

@@ -2,8 +2,8 @@
  * The one live token exchange: create's verification, doctor's live checks and (to come) rotate's verification. It
  * posts where the org expects the external system to post (tokenEndpoint), signs the JWT as the external system will
  * (RS256, iss = consumer key, sub = username, aud = login or test host), then makes one REST call with the token.
- * HTTP goes through jsforce, as every other request of the CLI does: jsforce's OAuth2 for the token endpoint and its
- * Transport for the REST call, so HTTPS_PROXY / HTTP_PROXY, timeouts and debug logging behave the same. Secrets and
+ * HTTP goes through jsforce, as every other request of the CLI does: its Transport for the token endpoint (keeping
+ * Salesforce's error body whatever its shape) and for the REST call, so HTTPS_PROXY / HTTP_PROXY, timeouts and debug logging behave the same. Secrets and
  * tokens stay in memory; the result carries none. Wire format: Salesforce Help "OAuth 2.0 JWT Bearer Flow for
  * Server-to-Server Integration" and "OAuth 2.0 Client Credentials Flow for Server-to-Server Integration".
  */
@@ -52,7 +52,7 @@ export const jwtAssertion = (args: { clientId: string; username: string; audienc
 };
 
 type Issued = { accessToken: string; instanceUrl: string };
-type TokenAnswer = { ok: true; issued: Issued } | { ok: false; error: string; errorDescription: string };
+type TokenAnswer = { ok: true; issued: Issued } | { ok: false; error: string; errorDescription: string; status: number };
 
 /** jsforce's OAuth2 raises Salesforce's `error` as the Error's name and `error_description` as its message. */
 const tokenError = (e: unknown): { error: string; errorDescription: string } => {
@@ -75,23 +75,51 @@ const tokenError = (e: unknown): { error: string; errorDescription: string } => 
   return { error: name, errorDescription: message.slice(0, 200) };
 };
 
+/**
+ * Salesforce's answer to a failed token request, whatever its shape: the OAuth pair ({error, error_description}),
+ * a REST-style error list ([{errorCode, message}], as a gateway or a 503 answers), or the body's start. jsforce's
+ * OAuth2 drops the last two (its Error has no name then), so the request is made with jsforce's Transport here.
+ */
+const failedAnswer = (status: number, body: string): { error: string; errorDescription: string; status: number } => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const pair = parsed as { error?: unknown; error_description?: unknown } | undefined;
+  if (pair && typeof pair.error === 'string') return { error: pair.error, errorDescription: String(pair.error_description ?? '').slice(0, 500), status };
+  const first = Array.isArray(parsed) ? (parsed[0] as { errorCode?: unknown; message?: unknown } | undefined) : undefined;
+  if (first && typeof first.errorCode === 'string') return { error: first.errorCode, errorDescription: String(first.message ?? '').slice(0, 500), status };
+  return { error: `ERROR_HTTP_${status}`, errorDescription: body.slice(0, 500), status };
+};
+
 const requestToken = async (tokenUrl: string, request: TokenRequest, audience: string): Promise<TokenAnswer> => {
-  // A JWT names its client inside the assertion: the OAuth2 client carries no id, so no client_id is sent (as sf org login jwt).
-  const oauth2 =
-    request.flow === 'jwt'
-      ? new OAuth2({ loginUrl: tokenUrl })
-      : new OAuth2({ loginUrl: tokenUrl, clientId: request.clientId, clientSecret: request.clientSecret });
-  const params: Exclude<Parameters<OAuth2['requestToken']>[0], string> =
+  // A JWT names its client inside the assertion: no client_id is sent (as sf org login jwt).
+  const params: Record<string, string> =
     request.flow === 'jwt'
       ? { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion({ ...request, audience }) }
-      : { grant_type: 'client_credentials' };
+      : { grant_type: 'client_credentials', client_id: request.clientId, client_secret: request.clientSecret };
+  let response: { statusCode: number; body: string };
   try {
-    const body = (await oauth2.requestToken(params)) as unknown as { access_token?: unknown; instance_url?: unknown };
-    if (typeof body?.access_token !== 'string') return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.' };
-    return { ok: true, issued: { accessToken: body.access_token, instanceUrl: String(body.instance_url ?? tokenUrl) } };
+    response = await new Transport().httpRequest({
+      method: 'POST',
+      url: `${tokenUrl}/services/oauth2/token`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    });
   } catch (e) {
-    return { ok: false, ...tokenError(e) };
+    return { ok: false, ...tokenError(e), status: 0 };
   }
+  if (response.statusCode >= 400) return { ok: false, ...failedAnswer(response.statusCode, String(response.body ?? '')) };
+  let body: { access_token?: unknown; instance_url?: unknown } | undefined;
+  try {
+    body = JSON.parse(response.body) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  if (typeof body?.access_token !== 'string') return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.', status: response.statusCode };
+  return { ok: true, issued: { accessToken: body.access_token, instanceUrl: String(body.instance_url ?? tokenUrl) } };
 };
 
 /** One REST call with the new token: the resource list of the API version, which any API-enabled user may read. */
@@ -115,6 +143,32 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
   }
 };
 
+/**
+ * Answers that say "try again", retried like every other call of the plugin (src/org/transport.ts): a 5xx from the
+ * token endpoint or Salesforce's OAuth `temporarily_unavailable`, a request limit, a connection that dropped.
+ */
+const TRANSIENT_TOKEN = /^(ERROR_HTTP_5\d\d|connection_failed|temporarily_unavailable|server_error)$/;
+const TRANSIENT_TEXT = /REQUEST_LIMIT_EXCEEDED|SERVER_UNAVAILABLE|UNABLE_TO_LOCK_ROW|ECONNRESET|socket hang up|ETIMEDOUT/;
+const TRANSIENT_ATTEMPTS = 4;
+const isTransientToken = (a: { error: string; errorDescription: string; status: number }): boolean =>
+  a.status >= 500 || TRANSIENT_TOKEN.test(a.error) || TRANSIENT_TEXT.test(`${a.error} ${a.errorDescription}`);
+const isTransientRest = (r: NonNullable<LiveResult['apiCall']>): boolean =>
+  !r.ok && (r.status === 0 || (r.status !== undefined && r.status >= 500) || TRANSIENT_TEXT.test(r.error ?? ''));
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Number(process.env.SF_INTEGRATION_RETRY_BASE_MS ?? 400) * 2 ** attempt));
+
+/** The REST call, asked again on transient answers. */
+const restCallRetried = async (issued: Issued, apiVersion: string): Promise<NonNullable<LiveResult['apiCall']>> => {
+  for (let attempt = 1; ; attempt++) {
+    // eslint-disable-next-line no-await-in-loop
+    const answer = await restCall(issued, apiVersion);
+    if (!isTransientRest(answer)) return attempt > 1 ? { ...answer, attempts: attempt } : answer;
+    if (attempt >= TRANSIENT_ATTEMPTS) return { ...answer, transient: true, attempts: attempt };
+    // eslint-disable-next-line no-await-in-loop
+    await backoff(attempt - 1);
+  }
+};
+
 /** What a new or changed app answers until it has propagated (Salesforce Help: "changes can take up to 10 minutes"). */
 const PROPAGATION_ERRORS = /client identifier invalid|not installed in this org|user hasn't approved this consumer|app_not_found/i;
 
@@ -126,17 +180,24 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
   const tokenUrl = tokenEndpoint(org, request.flow);
   const audience = request.flow === 'jwt' ? org.audience : undefined;
   const deadline = Date.now() + (opts.waitMinutes ?? 0) * 60_000;
-  for (;;) {
+  let transientTries = 0;
+  for (let attempt = 1; ; attempt++) {
     // eslint-disable-next-line no-await-in-loop
     const answer = await requestToken(tokenUrl, request, org.audience);
     if (answer.ok) {
       // eslint-disable-next-line no-await-in-loop
-      return { tokenExchange: { ok: true, loginUrl: tokenUrl, audience }, apiCall: await restCall(answer.issued, opts.apiVersion) };
+      return { tokenExchange: { ok: true, loginUrl: tokenUrl, audience }, apiCall: await restCallRetried(answer.issued, opts.apiVersion) };
     }
-    const transient = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
-    if (!transient || Date.now() >= deadline) {
-      return { tokenExchange: { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience } };
+    const failed = { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience, attempts: attempt };
+    if (isTransientToken(answer)) {
+      // Retried a few times with backoff, whatever --wait says: a 503 is not an answer about the integration.
+      if (++transientTries >= TRANSIENT_ATTEMPTS) return { tokenExchange: { ...failed, transient: true } };
+      // eslint-disable-next-line no-await-in-loop
+      await backoff(transientTries - 1);
+      continue;
     }
+    const propagating = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
+    if (!propagating || Date.now() >= deadline) return { tokenExchange: failed };
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));
   }

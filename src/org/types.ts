@@ -143,8 +143,9 @@ export type AppConfig = {
 /** A live token exchange as the external system makes it, then one REST call with the token (src/org/token.ts). */
 export type LiveResult = {
   /** `loginUrl` is where the token request went. */
-  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string };
-  apiCall?: { ok: boolean; status?: number; error?: string };
+  /** `transient`: the last answer was a transient error (503, a request limit, a dropped connection), after `attempts` tries. */
+  tokenExchange?: { ok: boolean; error?: string; errorDescription?: string; loginUrl: string; audience?: string; transient?: boolean; attempts?: number };
+  apiCall?: { ok: boolean; status?: number; error?: string; transient?: boolean; attempts?: number };
 };
 
 export type LoginRecord = { time: string; status: string; application?: string; loginType?: string };
@@ -170,7 +171,10 @@ export type OrgSnapshot = {
   permissionSets: Record<string, PermissionSetInfo>;
   recentLogins: LoginRecord[];
   /** The user running the command (defaults for a new user's locale settings, email, username domain). */
-  runningUser?: Pick<UserInfo, 'id' | 'username' | 'email' | 'timeZoneSidKey' | 'localeSidKey' | 'languageLocaleKey' | 'emailEncodingKey'>;
+  runningUser?: Pick<UserInfo, 'id' | 'username' | 'email' | 'timeZoneSidKey' | 'localeSidKey' | 'languageLocaleKey' | 'emailEncodingKey'> & {
+    /** System permissions (API names without `Permissions`) the running user holds among those create needs; absent when unread. */
+    permissions?: string[];
+  };
   /** The permission set named in the desired state, when it exists (create reads it by name). */
   targetPermissionSetId?: string;
   /** Queries the org refused (never read as "no rows"): create stops before writing; doctor skips what they feed. */

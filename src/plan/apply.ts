@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Logger, Messages } from '@salesforce/core';
 import { explainError } from '../checks/errors.js';
+import { sanitizeEcho } from '../cli/sanitize.js';
 import {
   CERTIFICATE_FILE,
   createCertificate,
@@ -49,6 +50,8 @@ export type ApplyOptions = {
   retryIntervalMs?: number;
   onStepStart?(name: StepId): void;
   onStepEnd?(result: StepResult): void;
+  /** Every journal entry as it is recorded (a Ctrl-C handler prints what reached the org). */
+  onJournal?(entry: JournalEntry): void;
 };
 
 const STATUS_OF = { create: 'created', update: 'updated', delete: 'deleted', unchanged: 'unchanged', skip: 'skipped' } as const;
@@ -94,6 +97,7 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
   const resolve = (v: string | Ref): string => (isRef(v) ? values[v.ref] ?? `{${v.ref}}` : v);
   const record = (entry: JournalEntry): void => {
     journal.push(entry);
+    opts.onJournal?.(entry);
     logger.debug(`${entry.step} ${entry.op} ${entry.target}: ${entry.outcome}${entry.id ? ` ${entry.id}` : ''}${entry.error ? ` (${entry.error})` : ''}`);
   };
 
@@ -251,11 +255,20 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     );
     const exchange = live.tokenExchange;
     if (!exchange?.ok) {
-      const pair = `${exchange?.error ?? ''}: ${exchange?.errorDescription ?? ''}`;
-      const likely = explainError(pair).causes[0];
-      throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : ''], [op.appName, op.username]);
+      // Salesforce's own answer (error and description, or the body of an HTTP error), made safe to print.
+      const pair = sanitizeEcho(`${exchange?.error ?? ''}: ${exchange?.errorDescription ?? ''}`);
+      if (exchange?.transient) throw messages.createError('error.VerifyTransient', [pair, exchange.attempts ?? 0], [op.appName, op.username]);
+      // The likely cause only for an error the catalogue knows: for any other, no guess.
+      const explained = explainError(pair);
+      const likely = explained.entry ? explained.causes[0] : undefined;
+      throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : messages.getMessage('info.noLikelyCause')], [op.appName, op.username]);
     }
-    if (!live.apiCall?.ok) throw messages.createError('error.VerifyRestFailed', [live.apiCall?.error ?? String(live.apiCall?.status ?? '')]);
+    const call = live.apiCall;
+    if (!call?.ok) {
+      const answer = sanitizeEcho(call?.error ?? `HTTP ${String(call?.status ?? '')}`);
+      if (call?.transient) throw messages.createError('error.VerifyRestTransient', [answer, call.attempts ?? 0]);
+      throw messages.createError('error.VerifyRestFailed', [answer]);
+    }
   };
 
   const perform = async (op: Operation): Promise<void> => {
@@ -350,12 +363,13 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
 const WROTE: readonly StepStatus[] = ['created', 'updated', 'deleted'];
 
 /**
- * The exit code of an applied plan, the same for every command that writes: 0 done; 68 partial (something was
- * written, a step done or a write of the failed step in the journal, and the rest failed or is pending: running
- * the same command again finishes the job); 1 nothing was changed.
+ * The exit code of an applied plan, the same for every command that writes: 0 done; 68 partial (a write reached the
+ * org, by the journal's `org` entries, and the rest failed or is pending: running the same command again finishes
+ * the job); 1 nothing reached the org (local key files and documents do not count: a re-run redoes nothing there).
+ * Without a journal (a result read back from a report), a step that created, updated or deleted counts as a write.
  */
 export const outcomeExitCode = (outcome: { failed: boolean; results: Array<{ status: StepStatus }>; journal?: JournalEntry[] }): 0 | 1 | 68 => {
   if (!outcome.failed) return 0;
-  const wrote = outcome.results.some((r) => WROTE.includes(r.status)) || (outcome.journal ?? []).some((e) => e.org && e.outcome === 'done');
+  const wrote = outcome.journal ? outcome.journal.some((e) => e.org && e.outcome === 'done') : outcome.results.some((r) => WROTE.includes(r.status));
   return wrote ? 68 : 1;
 };

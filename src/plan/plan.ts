@@ -46,11 +46,12 @@ const describeAccess = (o: ObjectAccess): string =>
 const userStep = (desired: DesiredUser, snap: OrgSnapshot, problems: PlanProblem[]): Step => {
   const existing = snap.user;
   const profileId = snap.integrationProfile?.id;
-  if (!profileId) problems.push({ key: 'error.NoIntegrationProfile', tokens: [] });
+  // The license first: without it the profile is missing too, and the license is what the admin can act on.
+  if (!snap.integrationLicense) problems.push({ key: 'error.NoIntegrationLicense', tokens: [] });
+  else if (!profileId) problems.push({ key: 'error.NoIntegrationProfile', tokens: [] });
   if (!existing) {
     const lic = snap.integrationLicense;
-    if (!lic) problems.push({ key: 'error.NoIntegrationLicense', tokens: [] });
-    else if (lic.used >= lic.total) problems.push({ key: 'error.NoFreeLicense', tokens: [lic.total, lic.used] });
+    if (lic && lic.used >= lic.total) problems.push({ key: 'error.NoFreeLicense', tokens: [lic.total, lic.used] });
     const run = snap.runningUser;
     const fields: Record<string, FieldValue> = {
       Username: desired.username,
@@ -282,7 +283,7 @@ const ownedAppStep = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>
     runAsUsername: owned.runAsUsername,
     certificate: certificateValue(owned.certificate),
   };
-  if (!actual) return step({ id: 'app', action: 'create', subject: want.name, changes: [change('app.new', want.kind, owned.flow)], ops: [op] });
+  if (!actual) return step({ id: 'app', action: 'create', subject: want.name, changes: [change('app.new', want.kind, owned.flow)], ops: [{ ...op, createOnly: true }] });
   const pem = owned.certificate && 'pem' in owned.certificate ? owned.certificate.pem : undefined;
   const changes = appDifferences(owned, actual, pem, snap.targetPermissionSetId);
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });

@@ -132,20 +132,26 @@ describe('sf integration create (real CLI, emulator)', function () {
     expect(token.status).to.equal(200);
   });
 
+  // The user step is the first write to the org: when it keeps failing nothing reached the org (exit 1; the key
+  // pair on disk does not count). When the app step keeps failing, the records are in the org (exit 68).
   for (const fault of [
-    { step: 'user', spec: { method: 'POST', path: '/composite$', status: 503, times: 6 } },
-    { step: 'app', spec: { soapOperation: 'deploy', status: 503, times: 6 } },
+    { step: 'user', code: 1, spec: { method: 'POST', path: '/composite$', status: 503, times: 6 } },
+    { step: 'app', code: 68, spec: { soapOperation: 'deploy', status: 503, times: 6 } },
   ]) {
-    it(`stops with exit 68 when the ${fault.step} step keeps failing, and a re-run converges`, async () => {
+    it(`stops with exit ${fault.code} when the ${fault.step} step keeps failing, and a re-run converges`, async () => {
       const name = `Fault${fault.step}`;
       const args = ['--name', name, '--object', 'Lead=read', '--output-dir', join(sf.home, name)];
       emu.injectFault(fault.spec);
       const first = await create(args);
       emu.clearFaults();
-      expect(first.code, first.stdout).to.equal(68);
-      const statuses = first.body.result!.steps.map((s) => s.status);
-      expect(statuses).to.include('failed');
-      expect(statuses).to.include('pending');
+      expect(first.code, first.stdout).to.equal(fault.code);
+      if (fault.code === 68) {
+        const statuses = first.body.result!.steps.map((s) => s.status);
+        expect(statuses).to.include('failed');
+        expect(statuses).to.include('pending');
+      } else {
+        expect(first.body.message).to.match(/Step user failed/);
+      }
       const second = await create(args);
       expect(second.code, second.stdout).to.equal(0);
       expect(second.body.result!.verified).to.be.true;
@@ -157,7 +163,7 @@ describe('sf integration create (real CLI, emulator)', function () {
     });
   }
 
-  it('refuses bad input with the fix, exit 1, and nothing written anywhere', async () => {
+  it('refuses bad input with the fix, exit 2, and nothing written anywhere', async () => {
     emu.clearLog();
     const cases: Array<{ args: string[]; message: RegExp }> = [
       { args: ['--name', 'Bad Name!'], message: /name/i },
@@ -172,12 +178,12 @@ describe('sf integration create (real CLI, emulator)', function () {
     for (const c of cases) {
       // eslint-disable-next-line no-await-in-loop
       const r = await create([...c.args, '--output-dir', join(sf.home, 'bad')]);
-      expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(1);
+      expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(2);
       expect(r.body.message).to.match(c.message);
     }
     // A required field is not permissionable (describe): refused before the org would refuse the FieldPermissions row.
     const required = await create(['--name', 'Acme', '--object', 'Account=read', '--field', 'Account.Name=read', '--output-dir', join(sf.home, 'bad')]);
-    expect(required.code, required.stdout).to.equal(1);
+    expect(required.code, required.stdout).to.equal(2);
     expect(required.body.name).to.equal('FieldNotPermissionableError');
     expect(required.body.message).to.contain('Account.Name');
     expect(emu.log().writes).to.equal(0);
@@ -186,7 +192,7 @@ describe('sf integration create (real CLI, emulator)', function () {
     expect(missing).to.be.true;
   });
 
-  it('refuses bad keys, a mixed-up output directory, no free license and no API access: exit 1, nothing written', async () => {
+  it('refuses bad keys and a mixed-up output directory (exit 2), no free license and no API access (exit 1), nothing written', async () => {
     const keys = join(sf.home, 'keys');
     await mkdir(keys, { recursive: true });
     const a = makeKeyPair('a');
@@ -201,13 +207,13 @@ describe('sf integration create (real CLI, emulator)', function () {
     await writeFile(join(mixed, 'cert.pem'), b.certificatePem);
     const k = (f: string): string => join(keys, f);
 
-    const cases: Array<{ args: string[]; message: RegExp; before?: () => void; after?: () => void }> = [
-      { args: ['--private-key-file', k('ec.key'), '--certificate-file', k('a.crt')], message: /RSA|EC/ },
-      { args: ['--private-key-file', k('small.key'), '--certificate-file', k('small.crt')], message: /2048/ },
-      { args: ['--private-key-file', k('a.key'), '--certificate-file', k('b.crt')], message: /match|belong/i },
-      { args: ['--private-key-file', k('missing.key'), '--certificate-file', k('a.crt')], message: /missing\.key/ },
-      { args: ['--private-key-file', k('a.key')], message: /its certificate/ },
-      { args: ['--output-dir', mixed], message: /do not belong together/ },
+    const cases: Array<{ args: string[]; message: RegExp; code: number; before?: () => void; after?: () => void }> = [
+      { args: ['--private-key-file', k('ec.key'), '--certificate-file', k('a.crt')], message: /RSA|EC/, code: 2 },
+      { args: ['--private-key-file', k('small.key'), '--certificate-file', k('small.crt')], message: /2048/, code: 2 },
+      { args: ['--private-key-file', k('a.key'), '--certificate-file', k('b.crt')], message: /match|belong/i, code: 2 },
+      { args: ['--private-key-file', k('missing.key'), '--certificate-file', k('a.crt')], message: /missing\.key/, code: 2 },
+      { args: ['--private-key-file', k('a.key')], message: /its certificate/, code: 2 },
+      { args: ['--output-dir', mixed], message: /do not belong together/, code: 2 },
     ];
     const license = emu.store.all('UserLicense').find((l) => l.Name === 'Salesforce Integration')!;
     const adminProfile = emu.store.all('Profile').find((p) => p.Name === 'System Administrator')!;
@@ -216,12 +222,14 @@ describe('sf integration create (real CLI, emulator)', function () {
       {
         args: [],
         message: /No Salesforce Integration user license is free/,
+        code: 1,
         before: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: license.UsedLicenses }, { system: true }),
         after: () => emu.store.update('UserLicense', license.Id, { TotalLicenses: 20 }, { system: true }),
       },
       {
         args: [],
         message: /API is not enabled/,
+        code: 1,
         before: () => {
           emu.store.update('Profile', adminProfile.Id, { PermissionsApiEnabled: false }, { system: true });
           emu.store.update('PermissionSet', adminSet.Id, { PermissionsApiEnabled: false }, { system: true });
@@ -239,7 +247,7 @@ describe('sf integration create (real CLI, emulator)', function () {
       // eslint-disable-next-line no-await-in-loop
       const r = await create(['--name', 'Refused', '--object', 'Account=read', ...(c.args.includes('--output-dir') ? [] : ['--output-dir', out]), ...c.args]);
       c.after?.();
-      expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(1);
+      expect(r.code, `${c.args.join(' ')}: ${r.stdout}`).to.equal(c.code);
       expect(r.body.message, r.stdout).to.match(c.message);
       expect(r.stdout).to.not.match(/PRIVATE KEY/);
       let missing = false;

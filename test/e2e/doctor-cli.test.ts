@@ -172,9 +172,9 @@ describe('sf integration doctor (real CLI, emulator)', function () {
     expect(r.stdout).to.not.match(/PRIVATE KEY/);
   });
 
-  it('refuses a run with nothing to check', async () => {
+  it('refuses a run with nothing to check as bad input (exit 2)', async () => {
     const r = await doctor(['--target-org', 'emu']);
-    expect(r.code).to.equal(1);
+    expect(r.code).to.equal(2);
     expect(r.body.message).to.match(/--name/);
   });
 });

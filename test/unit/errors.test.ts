@@ -53,12 +53,21 @@ describe('explainError', () => {
       expect(explanation.matched).to.deep.equal({ error: 'invalid_grant', errorDescription: "user hasn't approved this consumer" });
     });
 
-    it('returns no match and a generic cause for unknown text', () => {
+    it('returns no match and the most common causes for unknown text, the generic one last', () => {
       const explanation = explainError('something else entirely');
       expect(explanation.matched).to.equal(undefined);
       expect(explanation.entry).to.equal(undefined);
-      expect(explanation.causes).to.have.length(1);
-      expect(explanation.causes[0].fix).to.include('sf integration doctor');
+      expect(explanation.causes.length).to.be.greaterThan(3);
+      expect(explanation.causes[0].confirmingChecks).to.include('user-permission-set-assigned');
+      expect(explanation.causes.at(-1)!.fix).to.include('sf integration doctor');
+    });
+
+    it('strips escape sequences and control characters from a pasted error and caps what it echoes', () => {
+      const explanation = explainError(`\u001b]0;pwned\u0007\u001b[2Jinvalid_client: ${'x'.repeat(50_000)}`);
+      const echoed = JSON.stringify(explanation.matched);
+      expect(echoed).to.not.match(/\\u001b|\\u0007/);
+      expect(explanation.matched?.error).to.equal('invalid_client');
+      expect(explanation.matched!.errorDescription!.length).to.be.below(260);
     });
   });
 

@@ -1,6 +1,6 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { errorCodesSection } from '../../cli/exit-codes.js';
+import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
 // The domain (node-forge, jszip, the XML parser) loads only when the command runs, so --help stays fast.
 import type { CreateResult, CreateStage, Progress } from '../../create/run.js';
 
@@ -19,7 +19,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
   public static readonly summary = messages.getMessage('summary');
   public static readonly description = messages.getMessage('description');
   public static readonly examples = messages.getMessages('examples');
-  public static readonly errorCodes = errorCodesSection(['Success', 'Failure', 'BadInput', 'Partial', 'Unreachable'], messages);
+  public static readonly errorCodes = errorCodesSection(['Success', 'Failure', 'BadInput', 'Partial', 'Unreachable', 'Interrupted'], messages);
 
   public static readonly flags = {
     'target-org': Flags.requiredOrg(),
@@ -53,16 +53,24 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     wait: Flags.integer({ char: 'w', summary: messages.getMessage('flags.wait.summary'), min: 0, max: 30, default: 0 }),
     verify: Flags.boolean({ summary: messages.getMessage('flags.verify.summary'), default: true, allowNo: true }),
     'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary') }),
+    'replace-credentials': Flags.boolean({ summary: messages.getMessage('flags.replace-credentials.summary') }),
   };
 
   public async run(): Promise<CreateResult> {
-    const { flags } = await this.parse(IntegrationCreate);
-    const [{ runCreate }, { readSpecFile }, { Stages }, render] = await Promise.all([
+    // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
+    const { flags } = await this.parse(IntegrationCreate).catch(badInput);
+    const [{ runCreate }, { readSpecFile }, { Stages }, render, { onInterrupt, RunTracker }] = await Promise.all([
       import('../../create/run.js'),
       import('../../desired/index.js'),
       import('../../report/stages.js'),
       import('../../plan/render.js'),
+      import('../../cli/interrupt.js'),
     ]);
+    if (!flags.verify && flags.wait > 0) this.warn(messages.getMessage('warn.WaitWithoutVerify'));
+    const specFile = flags.spec ? await asBadInput(() => readSpecFile(flags.spec as string)) : undefined;
+    // Ctrl-C prints the step table (done / pending, and whether anything reached the org) and exits 130.
+    const tracker = new RunTracker();
+    const removeInterrupt = onInterrupt(tracker);
     const org = flags['target-org'];
     const mso = await Stages.start({
       stages: STAGES,
@@ -98,7 +106,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
           refreshTokenPolicy: flags['refresh-token-policy'],
           ipRelaxation: flags['ip-relaxation'],
           allowPrivileged: flags['allow-privileged'],
-          specFile: flags.spec ? await readSpecFile(flags.spec) : undefined,
+          specFile,
         },
         outputDir: flags['output-dir'],
         dryRun: flags['dry-run'],
@@ -107,10 +115,19 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
         targetOrgAlias: org.getUsername() ?? '',
         apiVersion: flags['api-version'],
         progress,
+        replaceCredentials: flags['replace-credentials'],
+        observer: {
+          onPlan: (plan) => tracker.plan(plan.steps),
+          onStepStart: (id) => tracker.stepStart(id),
+          onStepEnd: (r) => tracker.stepEnd(r),
+          onJournal: (e) => tracker.journal(e),
+        },
       });
     } catch (e) {
       mso.error();
       throw e;
+    } finally {
+      removeInterrupt();
     }
     mso.stop(outcome.failed ? 'failed' : 'completed');
     this.table({
@@ -119,6 +136,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
       title: messages.getMessage(outcome.result.dryRun ? 'info.planTitle' : 'info.stepsTitle'),
     });
     await this.render(outcome.result, outcome.failed);
+    if (outcome.error) throw outcome.error;
     if (outcome.exitCode === 1) {
       const failure = outcome.result.steps.find((s) => s.status === 'failed');
       throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);

@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises';
+import type { Interfaces } from '@oclif/core';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { errorCodesSection } from '../../cli/exit-codes.js';
+import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
 // The domain and the renderers load only when the command runs, so --help stays fast.
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
 import type { DoctorResult, OrgReport } from '../../doctor/types.js';
+import type { LoadedSpecFile } from '../../desired/index.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.doctor');
@@ -23,8 +25,9 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: 
       })
     );
   } catch (e) {
-    if (!targets?.length) throw messages.createError('error.NoOrg');
-    throw e;
+    // An org name nobody logged in to is bad input (exit 2), like a misspelt flag.
+    if (!targets?.length) return badInput(messages.createError('error.NoOrg'));
+    return badInput(e);
   }
 };
 
@@ -77,19 +80,17 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
   };
 
   public async run(): Promise<DoctorResult> {
-    const { flags } = await this.parse(IntegrationDoctor);
+    // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
+    const { flags } = await this.parse(IntegrationDoctor).catch(badInput);
     const started = Date.now();
-    const [{ explainError }, { diagnoseOrg }, { readSpecFile }, render, { outcomeExitCode }] = await Promise.all([
+    const [{ explainError }, { diagnoseOrg }, render, { outcomeExitCode }] = await Promise.all([
       import('../../checks/errors.js'),
       import('../../doctor/run.js'),
-      import('../../desired/index.js'),
       import('../../plan/render.js'),
       import('../../plan/apply.js'),
     ]);
-    if (!flags.name && !flags.username && !flags.error) throw messages.createError('error.NothingToCheck');
-    const secretVar = flags['client-secret-env'];
-    const clientSecret = secretVar ? process.env[secretVar] : undefined;
-    if (secretVar && !clientSecret) throw messages.createError('error.SecretEnvMissing', [secretVar]);
+    const { clientSecret, spec, promptRefused } = await this.checkInputs(flags);
+    const { noTerminalError } = await import('../../cli/prompt.js');
 
     const wantsOrg = Boolean(flags.name ?? flags.username);
     const orgs = wantsOrg ? await resolveOrgs(flags['target-org']) : [];
@@ -100,7 +101,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       privateKeyFile: flags['private-key-file'],
       clientSecret,
       flow: flags.flow,
-      spec: flags.spec ? await readSpecFile(flags.spec) : undefined,
+      spec,
       error: flags.error,
       apiVersion: flags['api-version'],
     };
@@ -114,7 +115,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       return answer;
     };
     const fix: FixOptions | undefined = flags.fix
-      ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] }
+      ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] || promptRefused }
       : undefined;
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
     const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
@@ -124,6 +125,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
+    if (promptRefused) throw noTerminalError('sf integration doctor --fix');
     // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
     const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
     if (partial) {
@@ -131,6 +133,34 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       process.exitCode = 68;
     } else if (failed) process.exitCode = 1;
     return result;
+  }
+
+  /**
+   * Every input, checked before any org is read: bad input exits 2 with nothing read or written; an --output-file
+   * that cannot be written exits 1. Answers the secret, the spec, and whether --fix must refuse for want of a
+   * terminal (the checks still run and the report is still written, as the repair plan; then exit 2, never an
+   * unanswered prompt passed off as "no").
+   */
+  private async checkInputs(flags: Interfaces.InferredFlags<typeof IntegrationDoctor.flags>): Promise<{ clientSecret?: string; spec?: LoadedSpecFile; promptRefused: boolean }> {
+    if (!flags.name && !flags.username && !flags.error) badInput(messages.createError('error.NothingToCheck'));
+    if (flags.error && flags.fix) badInput(messages.createError('error.ErrorWithFix'));
+    if (flags['no-prompt'] && !flags.fix) this.warn(messages.getMessage('warn.NoPromptWithoutFix'));
+    const secretVar = flags['client-secret-env'];
+    const clientSecret = secretVar ? process.env[secretVar] : undefined;
+    if (secretVar && !clientSecret) badInput(messages.createError('error.SecretEnvMissing', [secretVar]));
+    const [{ assertWritableFile }, { canPrompt }, { inspectPrivateKey, readKeyFiles }, { readSpecFile }] = await Promise.all([
+      import('../../cli/output.js'),
+      import('../../cli/prompt.js'),
+      import('../../credentials/index.js'),
+      import('../../desired/index.js'),
+    ]);
+    // A key that is not PEM, is encrypted or is not a private key: refused before the org is read.
+    const keyFile = flags['private-key-file'];
+    if (keyFile) await asBadInput(async () => inspectPrivateKey((await readKeyFiles(keyFile)).privateKeyPem));
+    const specPath = flags.spec;
+    const spec = specPath ? await asBadInput(() => readSpecFile(specPath)) : undefined;
+    if (flags['output-file']) await assertWritableFile(flags['output-file']);
+    return { clientSecret, spec, promptRefused: flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt() };
   }
 
   private async render(result: DoctorResult, format: 'human' | 'json' | 'junit', outputFile: string | undefined, failOn: 'fail' | 'warn', durationMs: number): Promise<void> {
