@@ -14,4 +14,5 @@ export { readConsumerCredentials, type ConsumerCredentials } from './oauth-crede
 export { orgLoginFacts, readSnapshot, type ReadOptions, type SnapshotTarget } from './snapshot.js';
 export { exchangeToken, jwtAssertion, revokeToken, tokenEndpoint, type TokenHosts, type TokenOptions, type TokenRequest } from './token.js';
 export { ApiCallError, Transport, type CompositeResult, type CompositeSubrequest } from './transport.js';
+export { OAUTH_TOKEN_ROW_CAP, readOauthTokens, type OauthToken, type OauthTokenFilter } from './tokens.js';
 export { readOrgApps, readOrgUsers, type OrgApp, type OrgUser } from './revoke-targets.js';
