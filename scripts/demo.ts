@@ -86,6 +86,16 @@ const main = async (): Promise<void> => {
       '--private-key-file',
       created.privateKeyFile ?? '',
     ]);
+    await run('sf integration revoke --block --dry-run (cutting the integration off, planned; nothing is written)', [
+      'integration',
+      'revoke',
+      '--target-org',
+      'emulator',
+      '--app',
+      created.appName ?? '',
+      '--block',
+      '--dry-run',
+    ]);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {

@@ -152,13 +152,19 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
  * at the org's own host (Salesforce Help, "Revoke OAuth Tokens"). Already revoked or unknown tokens answer
  * `invalid_token`, which is reported as gone rather than failed.
  */
+const revokeClients = new Map<string, OAuth2>();
+
 export const revokeToken = async (instanceUrl: string, token: string): Promise<{ ok: boolean; gone?: boolean; error?: string }> => {
-  const oauth2 = new OAuth2({ loginUrl: new URL(instanceUrl).origin });
+  const origin = new URL(instanceUrl).origin;
+  // One client per org host: a bulk revocation reuses it (and its connections) for every token.
+  let oauth2 = revokeClients.get(origin);
+  if (!oauth2) revokeClients.set(origin, (oauth2 = new OAuth2({ loginUrl: origin })));
+  const client = oauth2;
   try {
     // Transient answers (503, request limits, a dropped connection) are asked again, as every other call is.
     await withRetry(async () => {
       try {
-        await oauth2.revokeToken(token);
+        await client.revokeToken(token);
       } catch (e) {
         const { error, errorDescription } = tokenError(e);
         // A connection that failed keeps its own error, which the retry rule reads (reset, hang up, refused).
