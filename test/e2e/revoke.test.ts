@@ -195,6 +195,35 @@ describe('sf integration revoke (real CLI, emulated org)', function () {
     expect(again.body.result!.steps.find((s) => s.name === 'freeze-user')?.status).to.equal('unchanged');
   });
 
+  it('--block on a Connected App JWT integration: the next exchange answers invalid_app_access; --deactivate-user deactivates', async () => {
+    const { integrationFixture } = await import('../helpers/fixtures.js');
+    const ca = integrationFixture({ certificatePem: keys.certificatePem, appKind: 'connected-app', name: 'Legacy_Sync', username: 'legacy.sync@emulated-org.example' });
+    const other = await startEmulator({ fixture: ca.fixture });
+    try {
+      agePropagation(other.store);
+      const login = await sf.run(['org', 'login', 'access-token', '--instance-url', other.instanceUrl, '--no-prompt', '--alias', 'ca'], { SF_ACCESS_TOKEN: other.accessToken });
+      expect(login.code, login.stderr).to.equal(0);
+      const { exchangeToken } = await import('../../src/org/token.js');
+      const hosts = { loginUrl: other.instanceUrl, instanceUrl: other.instanceUrl, audience: 'https://login.salesforce.com' };
+      const jwt = { flow: 'jwt' as const, clientId: ca.consumerKey, username: ca.username, privateKeyPem: keys.privateKeyPem };
+      expect((await exchangeToken(hosts, jwt, { apiVersion: '66.0' })).tokenExchange?.ok).to.be.true;
+
+      const r = await sf.json<Envelope<RevokeResult>>(['integration', 'revoke', '--target-org', 'ca', '--app', ca.appName, '--block', '--no-prompt'], env);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      agePropagation(other.store);
+      const refused = await exchangeToken(hosts, jwt, { apiVersion: '66.0' });
+      expect(refused.tokenExchange).to.include({ ok: false, error: 'invalid_app_access', errorDescription: 'user is not admin approved to access this app' });
+      const app = other.store.listMetadata('ConnectedApp')[0];
+      expect([app.permissionSetName ?? []].flat()).to.deep.equal([]);
+
+      const off = await sf.json<Envelope<RevokeResult>>(['integration', 'revoke', '--target-org', 'ca', '--user', ca.username, '--deactivate-user', '--no-prompt'], env);
+      expect(off.code, off.stdout + off.stderr).to.equal(0);
+      expect(other.store.get(ca.userId)?.IsActive).to.equal(false);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('documents its exit codes in --help', async () => {
     const r = await sf.run(['integration', 'revoke', '--help'], env);
     expect(r.code).to.equal(0);
