@@ -11,7 +11,8 @@
  *  - key + certificate generation vs `openssl req -x509 -newkey rsa:2048 -nodes` (bench/credentials.ts);
  *  - round trips of a fresh JWT create with verification, and of a no-op re-run (writes);
  *  - round trips of doctor without live checks, with the number of checks it ran;
- *  - doctor over 5 orgs at once vs the slowest of the 5 alone.
+ *  - doctor over 5 orgs at once vs the slowest of the 5 alone;
+ *  - sf integration revoke of 10,000 tokens vs 10,000 no-op requests at the same concurrency (bench/revoke.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import { defaultFixture } from '../test/helpers/fixtures.js';
 import { installPlugin, packPlugin } from '../test/helpers/pack.js';
 import { newSfHome, PROJECT_ROOT, SF_BIN, type SfHome } from '../test/helpers/sf.js';
 import { credentialsRow } from './credentials.js';
+import { revokeCommandRow } from './revoke.js';
 
 const exec = promisify(execFile);
 
@@ -286,7 +288,7 @@ const orgRows = async (): Promise<Row[]> => {
 };
 
 const main = async (): Promise<void> => {
-  const rows: Row[] = [await installTaxRow(), await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows())];
+  const rows: Row[] = [await installTaxRow(), await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows()), await revokeCommandRow()];
   const cols: Array<keyof Row> = ['figure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

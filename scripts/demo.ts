@@ -93,6 +93,16 @@ const main = async (): Promise<void> => {
     step(
       `The same integration from another directory: exit ${takeover.code}, writes: ${emu.log().writes - takeoverWrites}\n${takeover.stderr.split('\n').filter((l) => l.trim()).slice(0, 3).join('\n')}`
     );
+    await run('sf integration revoke --block --dry-run (cutting the integration off, planned; nothing is written)', [
+      'integration',
+      'revoke',
+      '--target-org',
+      'emulator',
+      '--app',
+      created.appName ?? '',
+      '--block',
+      '--dry-run',
+    ]);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {

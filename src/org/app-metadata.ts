@@ -173,6 +173,8 @@ export const ecaToAppConfig = (
     ipRelaxation: parseEcaIpRelaxation(pol?.ipRelaxationPolicyType),
     createdDate: facts.createdDate,
     lastModifiedDate: facts.lastModifiedDate,
+    // No plugin component: the org has not switched the plugin off.
+    oauthPluginEnabled: parts.ExtlClntAppConfigurablePolicies ? bool(parts.ExtlClntAppConfigurablePolicies.isEnabled) && parts.ExtlClntAppConfigurablePolicies.isOauthPluginEnabled !== 'false' : true,
   };
 };
 

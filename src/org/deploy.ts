@@ -186,6 +186,21 @@ export type AppPatch = {
   relaxIp?: boolean;
   /** Permission sets to add to the selected ones: Id → name (Connected Apps select by name). */
   addPermissionSets?: Record<string, string>;
+  /** revoke --block: permission sets taken off the app, Id → name (either form is matched). */
+  removePermissionSets?: Record<string, string>;
+  /** revoke --block: profiles taken off the app, Id → name (either form is matched). */
+  removeProfiles?: Record<string, string>;
+  /** revoke --block: an External Client App's OAuth plugin switched off (ExtlClntAppConfigurablePolicies.isOauthPluginEnabled). */
+  oauthPluginOff?: boolean;
+  /** revoke --block: the client credentials flow switched off (a Connected App's run-as user mints tokens otherwise). */
+  clientCredentialsOff?: boolean;
+};
+
+/** The entries of a list that name none of `removed` (Ids or names, case-insensitive). */
+const without = (entries: string[], removed: Record<string, string> | undefined): string[] => {
+  if (!removed) return entries;
+  const gone = new Set(Object.entries(removed).flatMap(([id, name]) => [id.toLowerCase(), id.slice(0, 15).toLowerCase(), name.toLowerCase()]));
+  return entries.filter((e) => !gone.has(e.toLowerCase()) && !gone.has(e.slice(0, 15).toLowerCase()));
 };
 
 const csvOf = (v: unknown): string[] =>
@@ -210,8 +225,16 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.adminApproved) cfg.isAdminApproved = true;
     if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
+    if (patch.clientCredentialsOff) cfg.isClientCredentialEnabled = false;
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
-    await upsertConnectedAppComponent(transport, { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] });
+    const profiles = without(asArray(current.profileName as string | string[] | undefined), patch.removeProfiles);
+    await upsertConnectedAppComponent(transport, {
+      ...current,
+      oauthConfig: cfg,
+      oauthPolicy: pol,
+      permissionSetName: without([...names], patch.removePermissionSets),
+      ...(patch.removeProfiles ? { profileName: profiles } : {}),
+    });
     return;
   }
   const parts = await retrieveEca(transport, app.name);
@@ -238,13 +261,16 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     const added = Object.entries(patch.addPermissionSets ?? {}).map(([id, name]) => (form === 'ids' ? id : name));
     const entries = csvOf(c.commaSeparatedPermissionSet);
     const lower = new Set(entries.map((e) => e.toLowerCase()));
-    const refs = [...entries, ...added.filter((a) => !lower.has(a.toLowerCase()))];
+    const refs = without([...entries, ...added.filter((a) => !lower.has(a.toLowerCase()))], patch.removePermissionSets);
+    const profiles = without(csvOf(c.commaSeparatedProfile), patch.removeProfiles);
     return {
       ...(patch.adminApproved ? { permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } : {}),
       ...(patch.refreshValidUntilRevoked ? { refreshTokenPolicyType: 'Infinite', refreshTokenValidityPeriod: undefined, refreshTokenValidityUnit: undefined } : {}),
       ...(patch.relaxIp ? { ipRelaxationPolicyType: 'Bypass' } : {}),
-      ...(refs.length ? { commaSeparatedPermissionSet: refs.join(',') } : {}),
+      ...(refs.length || patch.removePermissionSets ? { commaSeparatedPermissionSet: refs.length ? refs.join(',') : undefined } : {}),
+      ...(patch.removeProfiles ? { commaSeparatedProfile: profiles.length ? profiles.join(',') : undefined } : {}),
     };
   });
+  if (patch.oauthPluginOff) edit('ExtlClntAppConfigurablePolicies', () => ({ isOauthPluginEnabled: false }));
   if (changed.length) await deployComponents(transport, changed);
 };

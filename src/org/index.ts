@@ -15,3 +15,5 @@ export { orgLoginFacts, readSnapshot, type ReadOptions, type SnapshotTarget } fr
 export { exchangeToken, jwtAssertion, revokeToken, tokenEndpoint, type TokenHosts, type TokenOptions, type TokenRequest } from './token.js';
 export { ApiCallError, Transport, type CompositeResult, type CompositeSubrequest } from './transport.js';
 export { checkConnectedAppCreation } from './preflight.js';
+export { OAUTH_TOKEN_ROW_CAP, readOauthTokens, type OauthToken, type OauthTokenFilter } from './tokens.js';
+export { readOrgApps, readOrgUsers, type OrgApp, type OrgUser } from './revoke-targets.js';

@@ -11,6 +11,7 @@
 import { createSign, randomUUID } from 'node:crypto';
 import { OAuth2 } from '@jsforce/jsforce-node';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
+import { ApiCallError, withRetry } from './transport.js';
 import type { Flow, LiveResult, OrgInfo } from './types.js';
 
 export type TokenRequest =
@@ -66,7 +67,11 @@ const tokenError = (e: unknown): { error: string; errorDescription: string } => 
   // jsforce reads the revoke endpoint's error body as a query string: a JSON body arrives whole as the message.
   if (name.startsWith('ERROR_HTTP_')) {
     try {
-      const body = JSON.parse(message) as { error?: unknown; error_description?: unknown };
+      const parsed = JSON.parse(message) as { error?: unknown; error_description?: unknown } | Array<{ errorCode?: unknown; message?: unknown }>;
+      // The REST error form ([{errorCode, message}]) of a request limit or an outage in front of the endpoint.
+      const rest = Array.isArray(parsed) ? parsed[0] : undefined;
+      if (rest && typeof rest.errorCode === 'string') return { error: rest.errorCode, errorDescription: String(rest.message ?? '').slice(0, 200) };
+      const body = parsed as { error?: unknown; error_description?: unknown };
       if (typeof body.error === 'string') return { error: body.error, errorDescription: String(body.error_description ?? '').slice(0, 200) };
     } catch {
       // not JSON: keep jsforce's ERROR_HTTP_<status> and the body's start
@@ -208,12 +213,32 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
  * at the org's own host (Salesforce Help, "Revoke OAuth Tokens"). Already revoked or unknown tokens answer
  * `invalid_token`, which is reported as gone rather than failed.
  */
+const revokeClients = new Map<string, OAuth2>();
+
 export const revokeToken = async (instanceUrl: string, token: string): Promise<{ ok: boolean; gone?: boolean; error?: string }> => {
+  const origin = new URL(instanceUrl).origin;
+  // One client per org host: a bulk revocation reuses it (and its connections) for every token.
+  let oauth2 = revokeClients.get(origin);
+  if (!oauth2) revokeClients.set(origin, (oauth2 = new OAuth2({ loginUrl: origin })));
+  const client = oauth2;
   try {
-    await new OAuth2({ loginUrl: new URL(instanceUrl).origin }).revokeToken(token);
+    // Transient answers (503, request limits, a dropped connection) are asked again, as every other call is.
+    await withRetry(async () => {
+      try {
+        await client.revokeToken(token);
+      } catch (e) {
+        const { error, errorDescription } = tokenError(e);
+        // A connection that failed keeps its own error, which the retry rule reads (reset, hang up, refused).
+        if (error === 'connection_failed') throw e;
+        throw new ApiCallError(error, errorDescription, Number(/^ERROR_HTTP_(\d+)$/.exec(error)?.[1] ?? 0) || undefined);
+      }
+    });
     return { ok: true };
   } catch (e) {
-    const { error, errorDescription } = tokenError(e);
-    return error === 'invalid_token' ? { ok: true, gone: true } : { ok: false, error: `${error}: ${errorDescription}` };
+    if (!(e instanceof ApiCallError)) {
+      const { error, errorDescription } = tokenError(e);
+      return { ok: false, error: `${error}: ${errorDescription}` };
+    }
+    return e.errorCode === 'invalid_token' ? { ok: true, gone: true } : { ok: false, error: `${e.errorCode}: ${e.message}` };
   }
 };

@@ -138,6 +138,8 @@ export type AppConfig = {
   ipRelaxation: IpRelaxation;
   createdDate?: string;
   lastModifiedDate?: string;
+  /** External Client Apps: the OAuth plugin policy is on (ExtlClntAppConfigurablePolicies isEnabled and isOauthPluginEnabled). */
+  oauthPluginEnabled?: boolean;
 };
 
 /** A live token exchange as the external system makes it, then one REST call with the token (src/org/token.ts). */

@@ -48,15 +48,20 @@ export type ApplyOptions = {
   values?: Partial<Record<RefName, string>>;
   /** Pause between live-exchange attempts while an app propagates (tests shorten it). */
   retryIntervalMs?: number;
+  /** Revocations in flight at once (default 8): each is one request, and orgs limit concurrent requests. */
+  concurrency?: number;
   onStepStart?(name: StepId): void;
   onStepEnd?(result: StepResult): void;
   /** Every journal entry as it is recorded (a Ctrl-C handler prints what reached the org). */
   onJournal?(entry: JournalEntry): void;
+  /** Counts as revocations end: how many of how many. */
+  onProgress?(done: number, total: number): void;
 };
 
 const STATUS_OF = { create: 'created', update: 'updated', delete: 'deleted', unchanged: 'unchanged', skip: 'skipped' } as const;
 const isRecordOp = (op: Operation): op is RecordOperation => op.kind === 'create' || op.kind === 'update' || op.kind === 'delete';
 const isRecordStep = (s: Step): boolean => s.ops.length > 0 && s.ops.every(isRecordOp);
+const isRevokeStep = (s: Step): boolean => s.ops.length > 0 && s.ops.every((op) => op.kind === 'revoke-token');
 const COMPOSITE_LIMIT = 25;
 
 /** Where an operation writes, for the journal: never a field value, a file's content or a token. */
@@ -88,6 +93,8 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
   const journal: JournalEntry[] = [];
   const logger = Logger.childFromRoot('integration:apply');
   let failed = false;
+  /** Results of revocations: each stands on its own, never turned pending by a failure beside it. */
+  const independent = new Set<StepResult>();
 
   const known = (ref: Ref): string => {
     const v = values[ref.ref];
@@ -301,6 +308,43 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     }
   };
 
+  /**
+   * Revocations of a run of steps, in one pool of bounded concurrency. They are independent of one another, so a
+   * failure does not stop the others (a security team wants every token it can revoke revoked): each is journaled, a
+   * step with a failed revocation fails, and the steps after the run are pending. A token the org no longer knows
+   * (`invalid_token`) is gone already: done, marked `gone`.
+   */
+  const revokeAll = async (steps: Step[]): Promise<void> => {
+    const all = steps.flatMap((step) => step.ops.map((op) => ({ step, op: op as Extract<Operation, { kind: 'revoke-token' }> })));
+    const errors = new Map<Step, string[]>();
+    steps.forEach((s) => opts.onStepStart?.(s.id));
+    let next = 0;
+    let finished = 0;
+    opts.onProgress?.(0, all.length);
+    const worker = async (): Promise<void> => {
+      while (next < all.length) {
+        const { step, op } = all[next++];
+        // eslint-disable-next-line no-await-in-loop
+        const answer = await revokeToken(transport.instanceUrl, op.token);
+        const base = { step: step.id, op: op.kind, target: op.label, org: true } as const;
+        if (answer.ok) record({ ...base, outcome: 'done', ...(answer.gone ? { alreadyGone: true } : {}) });
+        else {
+          const error = messages.getMessage('error.RevokeFailed', [op.label, answer.error ?? '']);
+          record({ ...base, outcome: 'failed', error });
+          errors.set(step, [...(errors.get(step) ?? []), error]);
+        }
+        opts.onProgress?.(++finished, all.length);
+      }
+    };
+    const width = Math.max(1, Math.min(opts.concurrency ?? 8, all.length));
+    await Promise.all(Array.from({ length: width }, worker));
+    for (const step of steps) {
+      const failures = errors.get(step);
+      done(step, failures ? (failures.length === 1 ? failures[0] : `${failures.length} of ${step.ops.length} failed; first: ${failures[0]}`) : undefined);
+      independent.add(results[results.length - 1]);
+    }
+  };
+
   const runOther = async (step: Step): Promise<void> => {
     opts.onStepStart?.(step.id);
     for (const op of step.ops) {
@@ -331,6 +375,13 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
       i++;
       continue;
     }
+    if (isRevokeStep(step)) {
+      const group: Step[] = [];
+      while (i < plan.steps.length && isRevokeStep(plan.steps[i])) group.push(plan.steps[i++]);
+      // eslint-disable-next-line no-await-in-loop
+      await revokeAll(group);
+      continue;
+    }
     if (isRecordStep(step)) {
       // Gather the following record steps: writeRecords sends them in as few composite requests as fit.
       const group: Step[] = [];
@@ -354,7 +405,7 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     // Steps of a rolled-back group that were not the cause are pending, not done.
     const failedAt = results.findIndex((r) => r.status === 'failed');
     for (let n = failedAt + 1; n < results.length; n++) {
-      if (results[n].status !== 'pending') results[n] = { ...results[n], status: 'pending' };
+      if (results[n].status !== 'pending' && !independent.has(results[n])) results[n] = { ...results[n], status: 'pending' };
     }
   }
   return { results, failed, journal, values };

@@ -18,7 +18,11 @@ export type StepId =
   | 'permission-set-assignment'
   | 'app'
   | 'verify'
-  | 'documents';
+  | 'documents'
+  | 'block-app'
+  | 'freeze-user'
+  | 'deactivate-user'
+  | 'revoke-tokens';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 
@@ -97,6 +101,8 @@ export type JournalEntry = {
   /** The Id of a record created. */
   id?: string;
   error?: string;
+  /** revoke-token: the org no longer knew the token (revoked meanwhile): nothing to do, not a failure. */
+  alreadyGone?: boolean;
 };
 
 export type ApplyOutcome = {

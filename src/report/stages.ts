@@ -13,6 +13,8 @@ export type StagesOptions = {
   interactive?: boolean;
   /** Words for the plain lines: `start`, `done` and `failed` take the stage title (and `done` its duration). */
   lines: { start(stage: string): string; done(stage: string, duration: string): string; failed(stage: string): string };
+  /** A count shown under one stage (revocations done of all): redrawn on a terminal, a line per tenth without one. */
+  counter?: { stage: string; label: string; line(done: number, total: number): string };
   /** Where plain lines go (the command's stdout). */
   write(line: string): void;
 };
@@ -29,6 +31,7 @@ export class Stages {
   private mso?: MultiStageOutput<Record<string, unknown>>;
   private current?: { stage: string; since: number };
   private stopped = false;
+  private lastTenth = -1;
 
   private constructor(private readonly opts: StagesOptions) {}
 
@@ -37,7 +40,14 @@ export class Stages {
     if (opts.jsonEnabled) return stages;
     if (opts.interactive ?? isInteractive()) {
       const { MultiStageOutput: Mso } = await import('@oclif/multi-stage-output');
-      stages.mso = new Mso<Record<string, unknown>>({ stages: opts.stages, title: opts.title, jsonEnabled: false });
+      stages.mso = new Mso<Record<string, unknown>>({
+        stages: opts.stages,
+        title: opts.title,
+        jsonEnabled: false,
+        ...(opts.counter
+          ? { stageSpecificBlock: [{ stage: opts.counter.stage, type: 'dynamic-key-value' as const, label: opts.counter.label, get: (d?: Record<string, unknown>): string | undefined => d?.count as string | undefined }] }
+          : {}),
+      });
     } else {
       opts.write(opts.title);
     }
@@ -51,6 +61,18 @@ export class Stages {
     this.current = { stage, since: performance.now() };
     if (this.mso) this.mso.skipTo(stage);
     else if (!this.opts.jsonEnabled) this.opts.write(this.opts.lines.start(stage));
+  }
+
+  /** Moves the counter: `done` of `total`. Without a terminal, one line at the start, at each tenth and at the end. */
+  public count(done: number, total: number): void {
+    if (this.stopped || !this.opts.counter || this.opts.jsonEnabled) return;
+    if (this.mso) {
+      this.mso.updateData({ count: `${done}/${total}` });
+      return;
+    }
+    const tenth = (n: number): number => (total ? Math.floor((n * 10) / total) : 10);
+    if (done === 0 || done === total || tenth(done) !== this.lastTenth) this.opts.write(this.opts.counter.line(done, total));
+    this.lastTenth = tenth(done);
   }
 
   public stop(status: 'completed' | 'failed'): void {

@@ -23,6 +23,8 @@ export type FaultSpec = {
   delayMs?: number;
   /** Close the connection without an answer. */
   drop?: boolean;
+  /** Let this many matching requests through first (a fault on the 5th revocation: after 4). */
+  after?: number;
 };
 
 /** Salesforce's texts for the common transient errors (wire/rest-error-request-limit-exceeded-403.json). */
@@ -32,7 +34,7 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   SERVER_UNAVAILABLE: 'Service Unavailable',
 };
 
-type Armed = FaultSpec & { remaining: number; pattern?: RegExp };
+type Armed = FaultSpec & { remaining: number; pattern?: RegExp; passed: number };
 
 export class Faults {
   private readonly armed: Armed[] = [];
@@ -42,7 +44,7 @@ export class Faults {
   }
 
   public add(spec: FaultSpec): void {
-    this.armed.push({ ...spec, remaining: spec.times ?? 1, pattern: spec.path ? new RegExp(spec.path) : undefined });
+    this.armed.push({ ...spec, remaining: spec.times ?? 1, pattern: spec.path ? new RegExp(spec.path) : undefined, passed: 0 });
   }
 
   public clear(): void {
@@ -50,7 +52,7 @@ export class Faults {
   }
 
   public pending(): FaultSpec[] {
-    return this.armed.filter((a) => a.remaining > 0).map(({ pattern, remaining, ...spec }) => ({ ...spec, times: remaining, ...(pattern ? {} : {}) }));
+    return this.armed.filter((a) => a.remaining > 0).map(({ pattern, remaining, passed, ...spec }) => ({ ...spec, times: remaining, ...(pattern ? {} : {}), ...(spec.after ? { after: Math.max(0, spec.after - passed) } : {}) }));
   }
 
   /** Consumes and returns the first fault that matches the request, if any. */
@@ -63,6 +65,10 @@ export class Faults {
         (!a.soapOperation || a.soapOperation === soapOperation)
     );
     if (!hit) return undefined;
+    if (hit.passed < (hit.after ?? 0)) {
+      hit.passed++;
+      return undefined;
+    }
     hit.remaining--;
     return hit;
   }
