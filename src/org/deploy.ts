@@ -177,8 +177,8 @@ const upsertConnectedAppComponent = async (transport: Transport, component: Comp
   }
 };
 
-/** What doctor --fix changes on an app, and nothing else. */
-export type AppPatch = {
+/** What doctor --fix (and rotate) change on an app, and nothing else. `Id` as in AppChange: a plan may carry a reference. */
+export type AppPatch<Id = string> = {
   pkceOff?: boolean;
   namedUserJwtOff?: boolean;
   adminApproved?: boolean;
@@ -186,6 +186,8 @@ export type AppPatch = {
   relaxIp?: boolean;
   /** Permission sets to add to the selected ones: Id → name (Connected Apps select by name). */
   addPermissionSets?: Record<string, string>;
+  /** rotate: the certificate (PEM) that replaces the one the app verifies JWT assertions with. */
+  certificate?: Id;
 };
 
 const csvOf = (v: unknown): string[] =>
@@ -210,6 +212,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.adminApproved) cfg.isAdminApproved = true;
     if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
+    if (patch.certificate) cfg.certificate = patch.certificate;
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
     await upsertConnectedAppComponent(transport, { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] });
     return;
@@ -231,6 +234,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
   edit('ExtlClntAppGlobalOauthSettings', () => ({
     ...(patch.pkceOff ? { isPkceRequired: false } : {}),
     ...(patch.namedUserJwtOff ? { isNamedUserJwtEnabled: false } : {}),
+    ...(patch.certificate ? { certificate: patch.certificate } : {}),
   }));
   edit('ExtlClntAppOauthConfigurablePolicies', (c) => {
     // Added sets are written in the form the org answered (Ids or API names); API names when it held none.

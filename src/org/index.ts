@@ -14,3 +14,14 @@ export { readConsumerCredentials, type ConsumerCredentials } from './oauth-crede
 export { orgLoginFacts, readSnapshot, type ReadOptions, type SnapshotTarget } from './snapshot.js';
 export { exchangeToken, jwtAssertion, revokeToken, tokenEndpoint, type TokenHosts, type TokenOptions, type TokenRequest } from './token.js';
 export { ApiCallError, Transport, type CompositeResult, type CompositeSubrequest } from './transport.js';
+export {
+  deleteStaged,
+  listStaged,
+  rotateStaged,
+  stageCredentials,
+  stagedTarget,
+  STAGED_MIN_VERSION,
+  type StagedCredential,
+  type StagedState,
+  type StagedTarget,
+} from './staged-credentials.js';

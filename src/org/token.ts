@@ -24,6 +24,11 @@ export type TokenOptions = {
   waitMinutes?: number;
   /** Pause between those attempts (tests shorten it). */
   retryIntervalMs?: number;
+  /**
+   * rotate: "invalid assertion" also means "not propagated yet" while a replaced certificate takes effect (the org
+   * keeps verifying with the previous one for the window), so it is asked again too.
+   */
+  awaitCertificate?: boolean;
 };
 
 /** The hosts an exchange needs: where the external system logs in, the org's own host, the JWT audience. */
@@ -133,7 +138,8 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
       // eslint-disable-next-line no-await-in-loop
       return { tokenExchange: { ok: true, loginUrl: tokenUrl, audience }, apiCall: await restCall(answer.issued, opts.apiVersion) };
     }
-    const transient = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
+    const pair = `${answer.error} ${answer.errorDescription}`;
+    const transient = PROPAGATION_ERRORS.test(pair) || (opts.awaitCertificate === true && /invalid assertion/i.test(pair));
     if (!transient || Date.now() >= deadline) {
       return { tokenExchange: { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience } };
     }
