@@ -148,6 +148,8 @@ type KeyState = {
   previousPrivateKey?: string;
   /** The new key, when it is on disk already. */
   privateKey?: string;
+  /** A resumed rotation: the certificate the app trusted before it started (cert.previous.pem). */
+  priorCertificatePem?: string;
 };
 
 /** Where a JWT rotation stands: the key files in the directory (or brought) against the app's certificate. */
@@ -187,8 +189,9 @@ const jwtState = async (dir: string, app: AppConfig, opts: RotateOptions): Promi
   }
   if (previous) {
     if (!current) throw messages.createError('error.PreviousWithoutCurrent', [dir]);
-    if (trusts(current)) return { phase: { phase: 'app-written' }, newCertificatePem: current.cert, privateKey: current.key, previousPrivateKey: previous.key };
-    if (trusts(previous)) return { phase: { phase: 'pair-written' }, newCertificatePem: current.cert, privateKey: current.key, previousPrivateKey: previous.key };
+    const resumed = { newCertificatePem: current.cert, privateKey: current.key, previousPrivateKey: previous.key, priorCertificatePem: previous.cert };
+    if (trusts(current)) return { phase: { phase: 'app-written' }, ...resumed };
+    if (trusts(previous)) return { phase: { phase: 'pair-written' }, ...resumed };
     throw messages.createError('error.KeysNotTheApps', [dir, app.name]);
   }
   if (!current) return { phase: { phase: 'no-key' } };
@@ -293,7 +296,7 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
       newFingerprint: fingerprintOf(state.newCertificatePem),
       previousFingerprint: fingerprintOf(state.previousCertificatePem),
     };
-    const before = fingerprintOf(app.certificate) ?? '-';
+    const before = fingerprintOf(state.priorCertificatePem ?? app.certificate) ?? '-';
     plan = planRotation({
       app,
       snap,
@@ -331,7 +334,7 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
     flow,
     username,
     consumerKey: app.consumerKey,
-    previousCertificateFingerprint: jwt ? fingerprintOf(app.certificate) : undefined,
+    previousCertificateFingerprint: jwt ? fingerprintOf(state?.priorCertificatePem ?? app.certificate) : undefined,
     rolledBack: false,
     verified: false,
     dryRun: opts.dryRun,
