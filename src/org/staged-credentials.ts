@@ -14,7 +14,8 @@ export const STAGED_MIN_VERSION = 65;
 
 export type StagedState = 'Active' | 'Rotated' | 'Expired';
 
-export type StagedCredential = { id: string; key: string; secret: string; state: StagedState | string };
+/** `state` as the org answers it: Active, Rotated or Expired (StagedState). */
+export type StagedCredential = { id: string; key: string; secret: string; state: string };
 
 type Collection = { stagedCredentials?: Array<{ id?: string; key?: string; secret?: string; state?: string }> };
 

@@ -101,6 +101,59 @@ const verifyOp = (input: RotatePlanInput, username: string, extra: Partial<Extra
   ...extra,
 });
 
+/** --rollback: the previous certificate back on the app first, proved with the previous key, then the files moved back. */
+const rollbackSteps = (
+  input: RotatePlanInput,
+  r: JwtRotation,
+  files: { keyFile: string; certFile: string; prevKey: string; prevCert: string }
+): { steps: Step[]; warnings: string[]; after: string | Ref } => {
+  const { app } = input;
+  const { keyFile, certFile, prevKey, prevCert } = files;
+  const warnings: string[] = [];
+  const restore: Step = step({
+    id: 'certificate',
+    action: 'update',
+    subject: PREVIOUS_KEY_FILE,
+    changes: [{ key: 'previous-key.remove', values: [keyFile] }],
+    ops: [
+      { kind: 'move-file', from: prevKey, to: keyFile },
+      { kind: 'move-file', from: prevCert, to: certFile },
+    ],
+  });
+  const appStep = step({
+    id: 'app',
+    action: 'update',
+    subject: app.name,
+    changes: [{ key: 'certificate.restore', values: [shortFingerprint(input.entry.before), shortFingerprint(r.previousFingerprint)] }],
+    ops: [{ kind: 'patch-app', app: appRef(app), patch: { certificate: r.previousCertificatePem } }],
+  });
+  // The app first, then the proof with the previous key, then the files: a stopped run leaves the previous key in place to retry with.
+  const verify = step({ id: 'verify', action: 'unchanged', subject: planText('subject.verify', ['jwt']), ops: [readKey(app), verifyOp(input, r.username, { signWith: 'previousPrivateKey', awaitCertificate: true })] });
+  return { steps: [appStep, verify, restore], warnings, after: r.previousFingerprint ?? '' };
+};
+
+/** The previous key proved refused, then removed (kept with --keep-previous; a brought pair's old key is the user's). */
+const previousKeyStep = (input: RotatePlanInput, r: JwtRotation, oldKeyKnown: boolean, files: { keyFile: string; prevKey: string; prevCert: string }): Step => {
+  const { keyFile, prevKey, prevCert } = files;
+  const phase = r.phase;
+  const removes = phase.phase !== 'provided' && oldKeyKnown && !r.keepPrevious;
+  return oldKeyKnown
+    ? step({
+        id: 'previous-key',
+        action: removes ? 'delete' : 'unchanged',
+        subject: phase.phase === 'provided' ? keyFile : prevKey,
+        changes: [
+          { key: 'previous-key.refused' },
+          ...(removes ? [{ key: 'previous-key.remove', values: [PREVIOUS_KEY_FILE] }] : phase.phase === 'provided' ? [] : [{ key: 'previous-key.keep', values: [PREVIOUS_KEY_FILE] }]),
+        ],
+        ops: [
+          verifyOp(input, r.username, { signWith: 'previousPrivateKey', expect: 'refused' }),
+          ...(removes ? [{ kind: 'remove-files' as const, paths: [prevKey, prevCert] }] : []),
+        ],
+      })
+    : step({ id: 'previous-key', action: 'skip', subject: planText('subject.previous-key', ['-']) });
+};
+
 const jwtSteps = (input: RotatePlanInput, r: JwtRotation): { steps: Step[]; warnings: string[]; after: string | Ref } => {
   const { app } = input;
   const keyFile = join(r.dir, 'private-key.pem');
@@ -108,29 +161,7 @@ const jwtSteps = (input: RotatePlanInput, r: JwtRotation): { steps: Step[]; warn
   const prevKey = join(r.dir, PREVIOUS_KEY_FILE);
   const prevCert = join(r.dir, PREVIOUS_CERTIFICATE_FILE);
   const warnings: string[] = [];
-  if (r.rollback) {
-    const restore: Step = step({
-      id: 'certificate',
-      action: 'update',
-      subject: PREVIOUS_KEY_FILE,
-      changes: [{ key: 'previous-key.remove', values: [keyFile] }],
-      ops: [
-        { kind: 'move-file', from: prevKey, to: keyFile },
-        { kind: 'move-file', from: prevCert, to: certFile },
-      ],
-    });
-    const appStep = step({
-      id: 'app',
-      action: 'update',
-      subject: app.name,
-      changes: [{ key: 'certificate.restore', values: [shortFingerprint(input.entry.before), shortFingerprint(r.previousFingerprint)] }],
-      ops: [{ kind: 'patch-app', app: appRef(app), patch: { certificate: r.previousCertificatePem } }],
-    });
-    // The app first, then the proof with the previous key, then the files: a stopped run leaves the previous key in place to retry with.
-    const verify = step({ id: 'verify', action: 'unchanged', subject: planText('subject.verify', ['jwt']), ops: [readKey(app), verifyOp(input, r.username, { signWith: 'previousPrivateKey', awaitCertificate: true })] });
-    return { steps: [appStep, verify, restore], warnings, after: r.previousFingerprint ?? '' };
-  }
-
+  if (r.rollback) return rollbackSteps(input, r, { keyFile, certFile, prevKey, prevCert });
   const phase = r.phase;
   const generate = phase.phase === 'start' || phase.phase === 'no-key';
   const certificate =
@@ -158,22 +189,7 @@ const jwtSteps = (input: RotatePlanInput, r: JwtRotation): { steps: Step[]; warn
   });
   const oldKeyKnown = phase.phase === 'provided' ? phase.oldKeyKnown : phase.phase !== 'no-key';
   if (!oldKeyKnown) warnings.push(planText('warning.previous-key-unknown'));
-  const removes = phase.phase !== 'provided' && oldKeyKnown && !r.keepPrevious;
-  const previous = oldKeyKnown
-    ? step({
-        id: 'previous-key',
-        action: removes ? 'delete' : 'unchanged',
-        subject: phase.phase === 'provided' ? keyFile : prevKey,
-        changes: [
-          { key: 'previous-key.refused' },
-          ...(removes ? [{ key: 'previous-key.remove', values: [PREVIOUS_KEY_FILE] }] : phase.phase === 'provided' ? [] : [{ key: 'previous-key.keep', values: [PREVIOUS_KEY_FILE] }]),
-        ],
-        ops: [
-          verifyOp(input, r.username, { signWith: 'previousPrivateKey', expect: 'refused' }),
-          ...(removes ? [{ kind: 'remove-files' as const, paths: [prevKey, prevCert] }] : []),
-        ],
-      })
-    : step({ id: 'previous-key', action: 'skip', subject: planText('subject.previous-key', ['-']) });
+  const previous = previousKeyStep(input, r, oldKeyKnown, { keyFile, prevKey, prevCert });
   const after: string | Ref = generate ? { ref: 'certificateFingerprint' } : r.newFingerprint ?? '';
   return { steps: [certificate, appStep, verify, previous], warnings, after };
 };

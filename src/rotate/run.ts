@@ -84,11 +84,11 @@ export type RotateOptions = {
   revokePrevious: boolean;
   dryRun: boolean;
   apiVersion?: string;
-  /** Asked once the plan is known and before anything is written; false changes nothing. */
-  confirm(plan: Plan): Promise<boolean>;
   progress?: { stage(stage: RotateStage): void; warn(message: string): void };
   retryIntervalMs?: number;
   now?: Date;
+  /** Asked once the plan is known and before anything is written; false changes nothing. */
+  confirm(plan: Plan): Promise<boolean>;
 };
 
 export type RotateOutcome = { result: RotateResult; plan: Plan; failed: boolean; exitCode: 0 | 1 | 68; cancelled?: boolean };
@@ -223,15 +223,133 @@ const unreachable = (e: unknown): boolean => {
   return /INVALID_SESSION_ID|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|fetch failed|socket hang up/i.test(text);
 };
 
+/** The local account that ran the command, for the rotation log (none where the OS does not say). */
+const localAccount = (): string => {
+  try {
+    return ` (${userInfo().username})`;
+  } catch {
+    return '';
+  }
+};
+
 const isDone = (results: StepResult[], id: StepId): boolean => results.some((r) => r.name === id && !['failed', 'pending', 'skipped'].includes(r.status));
 
 /** Flags that cannot go together, or values outside create's rules: exit 2 before anything is read. */
 const checkInput = (opts: RotateOptions): void => {
   if (Boolean(opts.privateKeyFile) !== Boolean(opts.certificateFile)) throw badInput('error.KeyPairIncomplete');
-  if (opts.rollback && (opts.privateKeyFile || opts.revokePrevious)) throw badInput('error.RollbackAlone');
+  if (opts.rollback && (Boolean(opts.privateKeyFile) || opts.revokePrevious)) throw badInput('error.RollbackAlone');
   if (opts.keySize !== undefined && !KEY_SIZES.includes(opts.keySize as 2048)) throw badInput('error.KeySize', [String(opts.keySize)]);
   const v = opts.validityDays;
   if (v !== undefined && (!Number.isInteger(v) || v < LIMITS.validityDays.min || v > LIMITS.validityDays.max)) throw badInput('error.ValidityDays', [String(v)]);
+};
+
+type Context = { opts: RotateOptions; app: AppConfig; snap: OrgSnapshot; dir: string; facts: SpecFacts; runbook?: string; entry: { date: string; by: string } };
+
+type Prepared = { plan: Plan; values: Partial<Record<RefName, string>>; username?: string; state?: KeyState };
+
+/** A JWT rotation: the key files judged against the app's certificate, then the plan. */
+const prepareJwt = async (c: Context): Promise<Prepared> => {
+  const { opts, app, dir, facts } = c;
+  if (!app.certificate && !opts.privateKeyFile) throw messages.createError('error.NoCertificate', [app.name]);
+  const username = opts.username ?? facts.username ?? c.snap.user?.username;
+  if (!username) throw badInput('error.NeedUsername', [dir]);
+  if (!opts.dryRun && !(await exists(dir)) && !opts.privateKeyFile) throw messages.createError('error.NoDirectory', [dir, app.name]);
+  const state = await jwtState(dir, app, opts);
+  const rotation: JwtRotation = {
+    flow: 'jwt',
+    dir,
+    phase: state.phase,
+    rollback: opts.rollback,
+    newCertificatePem: state.newCertificatePem,
+    previousCertificatePem: state.previousCertificatePem,
+    keySize: (opts.keySize ?? facts.keySize ?? 2048) as 2048 | 3072 | 4096,
+    validityDays: opts.validityDays ?? facts.validityDays ?? 365,
+    commonName: `${(facts.name ?? app.name.replace(/_Integration$/, '')).slice(0, 50)} integration`,
+    username,
+    keepPrevious: opts.keepPrevious,
+    newFingerprint: fingerprintOf(state.newCertificatePem),
+    previousFingerprint: fingerprintOf(state.previousCertificatePem),
+  };
+  const before = fingerprintOf(state.priorCertificatePem ?? app.certificate) ?? '-';
+  const plan = planRotation({
+    app,
+    snap: c.snap,
+    rotation,
+    waitMinutes: opts.waitMinutes,
+    runbook: c.runbook,
+    entry: { ...c.entry, before, change: messages.getMessage(opts.rollback ? 'log.rollback' : 'log.certificate') },
+  });
+  const values = {
+    privateKey: opts.rollback ? state.previousPrivateKey : state.privateKey,
+    previousPrivateKey: state.previousPrivateKey,
+    certificateFingerprint: opts.rollback ? rotation.previousFingerprint : rotation.newFingerprint,
+  };
+  return { plan, values, username, state };
+};
+
+/** A client-credentials rotation: the staged slot read (which proves the prerequisites), then the plan. */
+const prepareSecret = async (c: Context, transport: Transport): Promise<Prepared> => {
+  const { opts, app } = c;
+  if (opts.rollback) throw messages.createError('error.RollbackSecret', [app.name]);
+  const slot = await slotState(transport, app);
+  if (slot && slot.state === 'Rotated' && !opts.revokePrevious) throw messages.createError('error.PreviousStillValid', [app.name]);
+  const rotation: SecretRotation = { flow: 'client-credentials', dir: c.dir, slot, revokePrevious: opts.revokePrevious };
+  const plan = planRotation({
+    app,
+    snap: c.snap,
+    rotation,
+    waitMinutes: opts.waitMinutes,
+    runbook: c.runbook,
+    entry: { ...c.entry, before: app.consumerKey ?? '-', change: messages.getMessage('log.secret') },
+  });
+  return { plan, values: {} };
+};
+
+/** One read of the org; an org that cannot be reached is exit 69. */
+const readOrg = async (transport: Transport, opts: RotateOptions, username: string | undefined, adminUsername: string): Promise<OrgSnapshot> => {
+  try {
+    return await readSnapshot(transport, { appName: opts.appName, username, runningUsername: adminUsername });
+  } catch (e) {
+    if (!unreachable(e)) throw e;
+    const err = messages.createError('error.OrgUnreachable', [e instanceof Error ? e.message : String(e)]);
+    err.exitCode = 69;
+    throw err;
+  }
+};
+
+/** The result of an applied rotation: paths, fingerprints and what was proved. */
+const appliedResult = (base: RotateResult, c: Context, p: Prepared, outcome: Awaited<ReturnType<typeof applyPlan>>): RotateResult => {
+  const { opts, dir, app } = c;
+  const jwt = base.flow === 'jwt';
+  const verified = isDone(outcome.results, 'verify') || (!jwt && isDone(outcome.results, 'staged-credentials'));
+  if (!jwt) {
+    return {
+      ...base,
+      consumerKey: outcome.values.consumerKey ?? app.consumerKey,
+      consumerSecretFile: verified ? join(dir, SECRET_FILE) : undefined,
+      runbookFile: isDone(outcome.results, 'documents') ? join(dir, RUNBOOK_FILE) : undefined,
+      verified,
+      previousRevoked: opts.revokePrevious && !outcome.failed,
+      steps: renderSteps(outcome.results),
+    };
+  }
+  const previousDone = isDone(outcome.results, 'previous-key');
+  const phase = p.state?.phase.phase;
+  const keptPrevious = !opts.rollback && phase !== 'provided' && phase !== 'no-key' && (opts.keepPrevious || !previousDone);
+  const newPem = p.state?.newCertificatePem;
+  return {
+    ...base,
+    certificateFingerprint: outcome.values.certificateFingerprint,
+    certificateExpires: outcome.values.certificateExpires ?? (newPem ? inspectCertificate(newPem).notAfter : undefined),
+    privateKeyFile: opts.privateKeyFile ? resolvePath(opts.privateKeyFile) : join(dir, PRIVATE_KEY_FILE),
+    certificateFile: opts.certificateFile ? resolvePath(opts.certificateFile) : join(dir, CERTIFICATE_FILE),
+    previousPrivateKeyFile: keptPrevious ? join(dir, PREVIOUS_KEY_FILE) : undefined,
+    runbookFile: isDone(outcome.results, 'documents') ? join(dir, RUNBOOK_FILE) : undefined,
+    rolledBack: opts.rollback && !outcome.failed,
+    verified,
+    ...(opts.rollback ? {} : { previousRefused: previousDone }),
+    steps: renderSteps(outcome.results),
+  };
 };
 
 export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOutcome> => {
@@ -244,130 +362,46 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
   const facts = await specFacts(dir);
 
   progress?.stage('read');
-  let snap: OrgSnapshot;
-  try {
-    snap = await readSnapshot(transport, { appName: opts.appName, username: opts.username ?? facts.username, runningUsername: adminUsername });
-  } catch (e) {
-    if (unreachable(e)) {
-      const err = messages.createError('error.OrgUnreachable', [e instanceof Error ? e.message : String(e)]);
-      err.exitCode = 69;
-      throw err;
-    }
-    throw e;
-  }
+  const snap = await readOrg(transport, opts, opts.username ?? facts.username, adminUsername);
   const app = snap.app;
   if (!app) throw messages.createError('error.AppNotFound', [opts.appName, snap.otherAppNames.slice(0, 5).join(', ') || '-']);
 
   progress?.stage('validate');
-  const flow: Flow = app.certificate ? 'jwt' : app.clientCredentialsEnabled ? 'client-credentials' : 'jwt';
-  const runbook = await readText(join(dir, RUNBOOK_FILE));
-  const by = `${adminUsername}${(() => {
-    try {
-      return ` (${userInfo().username})`;
-    } catch {
-      return '';
-    }
-  })()}`;
-  const date = (opts.now ?? new Date()).toISOString();
-  const warnings: string[] = [];
-  let plan: Plan;
-  const values: Partial<Record<RefName, string>> = { appId: app.id, consumerKey: app.consumerKey };
-  let username: string | undefined;
-  let state: KeyState | undefined;
+  const flow: Flow = !app.certificate && app.clientCredentialsEnabled ? 'client-credentials' : 'jwt';
+  const c: Context = {
+    opts,
+    app,
+    snap,
+    dir,
+    facts,
+    runbook: await readText(join(dir, RUNBOOK_FILE)),
+    entry: { date: (opts.now ?? new Date()).toISOString(), by: `${adminUsername}${localAccount()}` },
+  };
+  const p = flow === 'jwt' ? await prepareJwt(c) : await prepareSecret(c, transport);
+  const { plan } = p;
+  plan.warnings.forEach((w) => progress?.warn(w));
 
-  if (flow === 'jwt') {
-    if (!app.certificate && !opts.privateKeyFile) throw messages.createError('error.NoCertificate', [app.name]);
-    username = opts.username ?? facts.username ?? snap.user?.username;
-    if (!username) throw badInput('error.NeedUsername', [dir]);
-    if (!opts.dryRun && !(await exists(dir)) && !opts.privateKeyFile) throw messages.createError('error.NoDirectory', [dir, app.name]);
-    state = await jwtState(dir, app, opts);
-    const rotation: JwtRotation = {
-      flow: 'jwt',
-      dir,
-      phase: state.phase,
-      rollback: opts.rollback,
-      newCertificatePem: state.newCertificatePem,
-      previousCertificatePem: state.previousCertificatePem,
-      keySize: (opts.keySize ?? facts.keySize ?? 2048) as 2048 | 3072 | 4096,
-      validityDays: opts.validityDays ?? facts.validityDays ?? 365,
-      commonName: `${(facts.name ?? app.name.replace(/_Integration$/, '')).slice(0, 50)} integration`,
-      username,
-      keepPrevious: opts.keepPrevious,
-      newFingerprint: fingerprintOf(state.newCertificatePem),
-      previousFingerprint: fingerprintOf(state.previousCertificatePem),
-    };
-    const before = fingerprintOf(state.priorCertificatePem ?? app.certificate) ?? '-';
-    plan = planRotation({
-      app,
-      snap,
-      rotation,
-      waitMinutes: opts.waitMinutes,
-      runbook,
-      entry: { date, by, before, change: opts.rollback ? messages.getMessage('log.rollback') : messages.getMessage('log.certificate') },
-    });
-    Object.assign(values, {
-      privateKey: opts.rollback ? state.previousPrivateKey : state.privateKey,
-      previousPrivateKey: state.previousPrivateKey,
-      certificateFingerprint: opts.rollback ? rotation.previousFingerprint : rotation.newFingerprint,
-    });
-  } else {
-    if (opts.rollback) throw messages.createError('error.RollbackSecret', [app.name]);
-    const slot = await slotState(transport, app);
-    if (slot && slot.state === 'Rotated' && !opts.revokePrevious) throw messages.createError('error.PreviousStillValid', [app.name]);
-    const rotation: SecretRotation = { flow: 'client-credentials', dir, slot, revokePrevious: opts.revokePrevious };
-    plan = planRotation({
-      app,
-      snap,
-      rotation,
-      waitMinutes: opts.waitMinutes,
-      runbook,
-      entry: { date, by, before: app.consumerKey ?? '-', change: messages.getMessage('log.secret') },
-    });
-  }
-  warnings.push(...plan.warnings);
-  warnings.forEach((w) => progress?.warn(w));
-
-  const jwt = flow === 'jwt';
   const base: RotateResult = {
     appName: app.name,
     appType: app.kind,
     flow,
-    username,
+    username: p.username,
     consumerKey: app.consumerKey,
-    previousCertificateFingerprint: jwt ? fingerprintOf(state?.priorCertificatePem ?? app.certificate) : undefined,
+    previousCertificateFingerprint: flow === 'jwt' ? fingerprintOf(p.state?.priorCertificatePem ?? app.certificate) : undefined,
     rolledBack: false,
     verified: false,
     dryRun: opts.dryRun,
-    steps: [],
-    warnings,
+    steps: renderSteps(plannedResults(plan.steps)),
+    warnings: plan.warnings,
   };
-  if (opts.dryRun) return { result: { ...base, steps: renderSteps(plannedResults(plan.steps)) }, plan, failed: false, exitCode: 0 };
-  if (!(await opts.confirm(plan))) return { result: { ...base, steps: renderSteps(plannedResults(plan.steps)) }, plan, failed: false, exitCode: 0, cancelled: true };
+  if (opts.dryRun) return { result: base, plan, failed: false, exitCode: 0 };
+  if (!(await opts.confirm(plan))) return { result: base, plan, failed: false, exitCode: 0, cancelled: true };
 
   const outcome = await applyPlan(plan, transport, {
-    values,
+    values: { appId: app.id, consumerKey: app.consumerKey, ...p.values },
     onStepStart: (name) => progress?.stage(name),
     retryIntervalMs: opts.retryIntervalMs,
   });
   progress?.stage('report');
-  const verified = isDone(outcome.results, 'verify') || (!jwt && isDone(outcome.results, 'staged-credentials'));
-  const previousDone = isDone(outcome.results, 'previous-key');
-  const keptPrevious = jwt && !opts.rollback && state?.phase.phase !== 'provided' && state?.phase.phase !== 'no-key' && (opts.keepPrevious || !previousDone);
-  const result: RotateResult = {
-    ...base,
-    consumerKey: outcome.values.consumerKey ?? app.consumerKey,
-    certificateFingerprint: jwt ? outcome.values.certificateFingerprint : undefined,
-    certificateExpires: jwt ? outcome.values.certificateExpires ?? (state?.newCertificatePem ? inspectCertificate(state.newCertificatePem).notAfter : undefined) : undefined,
-    privateKeyFile: jwt ? opts.privateKeyFile ? resolvePath(opts.privateKeyFile) : join(dir, PRIVATE_KEY_FILE) : undefined,
-    certificateFile: jwt ? opts.certificateFile ? resolvePath(opts.certificateFile) : join(dir, CERTIFICATE_FILE) : undefined,
-    previousPrivateKeyFile: keptPrevious ? join(dir, PREVIOUS_KEY_FILE) : undefined,
-    consumerSecretFile: !jwt && verified ? join(dir, SECRET_FILE) : undefined,
-    runbookFile: isDone(outcome.results, 'documents') ? join(dir, RUNBOOK_FILE) : undefined,
-    rolledBack: opts.rollback && !outcome.failed,
-    verified,
-    ...(jwt && !opts.rollback ? { previousRefused: previousDone } : {}),
-    ...(!jwt ? { previousRevoked: opts.revokePrevious && !outcome.failed } : {}),
-    steps: renderSteps(outcome.results),
-  };
-  return { result, plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
+  return { result: appliedResult(base, c, p, outcome), plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
 };

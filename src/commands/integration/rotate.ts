@@ -106,7 +106,7 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
 
   private async summary(result: RotateResult): Promise<void> {
     if (result.flow === 'jwt') {
-      if (result.previousCertificateFingerprint || result.certificateFingerprint) {
+      if (result.previousCertificateFingerprint ?? result.certificateFingerprint) {
         this.log(messages.getMessage('info.fingerprints', [result.previousCertificateFingerprint ?? '-', result.certificateFingerprint ?? '-']));
       }
       if (result.privateKeyFile && !result.rolledBack) {
