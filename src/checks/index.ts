@@ -8,12 +8,13 @@ import { ORG_CHECKS } from './org.js';
 import { APP_CHECKS } from './app.js';
 import { USER_CHECKS } from './user.js';
 import { LIVE_CHECKS } from './live.js';
+import { credentialAge } from './age.js';
 import { runCheck } from './define.js';
 
 export type { Check, CheckContext, CheckResult, CheckStatus, Fix } from './types.js';
 export { explainError, CATALOGUE_ENTRIES, type Explanation } from './errors.js';
 
-export const ALL_CHECKS: readonly Check[] = [...ORG_CHECKS, ...APP_CHECKS, ...USER_CHECKS, ...LIVE_CHECKS];
+export const ALL_CHECKS: readonly Check[] = [...ORG_CHECKS, ...APP_CHECKS, credentialAge, ...USER_CHECKS, ...LIVE_CHECKS];
 
 export const CHECK_IDS: readonly string[] = ALL_CHECKS.map((check) => check.id);
 

@@ -60,6 +60,8 @@ export type CheckContext = {
   privateKey?: { path: string; matchesCertificate: boolean };
   live?: LiveResult;
   desired?: DesiredAccess;
+  /** --max-credential-age: the rotation period in days (credential-age warns past it; default 365). */
+  maxCredentialAgeDays?: number;
 };
 
 export type Check = {

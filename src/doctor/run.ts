@@ -32,6 +32,8 @@ export type DoctorOptions = {
   error?: string;
   now?: Date;
   apiVersion?: string;
+  /** --max-credential-age, in days. */
+  maxCredentialAgeDays?: number;
 };
 
 /** The flow the app is set up for: a certificate means JWT bearer, client credentials otherwise when enabled. */
@@ -102,6 +104,7 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
     privateKey,
     live: await liveChecks(transport, snap, flow, opts, privateKeyPem),
     desired: opts.spec ? desiredAccess(opts.spec, org.getUsername() ?? 'admin@example.com') : undefined,
+    maxCredentialAgeDays: opts.maxCredentialAgeDays,
   };
   const checks = runChecks(snap, ctx);
   const report: OrgReport = {

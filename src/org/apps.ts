@@ -29,7 +29,7 @@ export type AppChange<Id = string> =
        */
       createOnly?: boolean;
     }
-  | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch };
+  | { kind: 'patch-app'; app: { kind: AppKind; name: string }; patch: AppPatch<Id> };
 
 /** Writes the app; an External Client App's deploy answers its Id (the credentials resource is read by Id). */
 export const writeApp = async (transport: Transport, change: AppChange): Promise<{ appId?: string }> => {

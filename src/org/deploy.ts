@@ -177,8 +177,8 @@ const upsertConnectedAppComponent = async (transport: Transport, component: Comp
   }
 };
 
-/** What doctor --fix changes on an app, and nothing else. */
-export type AppPatch = {
+/** What doctor --fix (and rotate) change on an app, and nothing else. `Id` as in AppChange: a plan may carry a reference. */
+export type AppPatch<Id = string> = {
   pkceOff?: boolean;
   namedUserJwtOff?: boolean;
   adminApproved?: boolean;
@@ -194,6 +194,8 @@ export type AppPatch = {
   oauthPluginOff?: boolean;
   /** revoke --block: the client credentials flow switched off (a Connected App's run-as user mints tokens otherwise). */
   clientCredentialsOff?: boolean;
+  /** rotate: the certificate (PEM) that replaces the one the app verifies JWT assertions with. */
+  certificate?: Id;
 };
 
 /** The entries of a list that name none of `removed` (Ids or names, case-insensitive). */
@@ -226,6 +228,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
     if (patch.clientCredentialsOff) cfg.isClientCredentialEnabled = false;
+    if (patch.certificate) cfg.certificate = patch.certificate;
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
     const profiles = without(asArray(current.profileName as string | string[] | undefined), patch.removeProfiles);
     await upsertConnectedAppComponent(transport, {
@@ -254,6 +257,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
   edit('ExtlClntAppGlobalOauthSettings', () => ({
     ...(patch.pkceOff ? { isPkceRequired: false } : {}),
     ...(patch.namedUserJwtOff ? { isNamedUserJwtEnabled: false } : {}),
+    ...(patch.certificate ? { certificate: patch.certificate } : {}),
   }));
   edit('ExtlClntAppOauthConfigurablePolicies', (c) => {
     // Added sets are written in the form the org answered (Ids or API names); API names when it held none.

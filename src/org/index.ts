@@ -17,3 +17,14 @@ export { ApiCallError, Transport, type CompositeResult, type CompositeSubrequest
 export { checkConnectedAppCreation } from './preflight.js';
 export { OAUTH_TOKEN_ROW_CAP, readOauthTokens, type OauthToken, type OauthTokenFilter } from './tokens.js';
 export { readOrgApps, readOrgUsers, type OrgApp, type OrgUser } from './revoke-targets.js';
+export {
+  deleteStaged,
+  listStaged,
+  rotateStaged,
+  stageCredentials,
+  stagedTarget,
+  STAGED_MIN_VERSION,
+  type StagedCredential,
+  type StagedState,
+  type StagedTarget,
+} from './staged-credentials.js';

@@ -25,6 +25,11 @@ export type TokenOptions = {
   waitMinutes?: number;
   /** Pause between those attempts (tests shorten it). */
   retryIntervalMs?: number;
+  /**
+   * rotate: "invalid assertion" also means "not propagated yet" while a replaced certificate takes effect (the org
+   * keeps verifying with the previous one for the window), so it is asked again too.
+   */
+  awaitCertificate?: boolean;
 };
 
 /** The hosts an exchange needs: where the external system logs in, the org's own host, the JWT audience. */
@@ -201,7 +206,9 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
       await backoff(transientTries - 1);
       continue;
     }
-    const propagating = PROPAGATION_ERRORS.test(`${answer.error} ${answer.errorDescription}`);
+    const pair = `${answer.error} ${answer.errorDescription}`;
+    // rotate: a replaced certificate refuses the new key with "invalid assertion" until it has propagated.
+    const propagating = PROPAGATION_ERRORS.test(pair) || (opts.awaitCertificate === true && /invalid assertion/i.test(pair));
     if (!propagating || Date.now() >= deadline) return { tokenExchange: failed };
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));

@@ -6,7 +6,7 @@
  * `pending`. Every operation is written to the journal (and the debug log) as it ends. Running the same command
  * again re-diffs against the org and finishes the job: the exit-68 rule below.
  */
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Logger, Messages } from '@salesforce/core';
 import { explainError } from '../checks/errors.js';
@@ -21,7 +21,20 @@ import {
   writePublicFile,
   writeSecretFile,
 } from '../credentials/index.js';
-import { exchangeToken, readConsumerCredentials, revokeToken, writeApp, type AppChange, type CompositeSubrequest, type Transport } from '../org/index.js';
+import {
+  deleteStaged,
+  exchangeToken,
+  listStaged,
+  readConsumerCredentials,
+  revokeToken,
+  rotateStaged,
+  stageCredentials,
+  stagedTarget,
+  writeApp,
+  type AppChange,
+  type CompositeSubrequest,
+  type Transport,
+} from '../org/index.js';
 import {
   isOrgWrite,
   isRef,
@@ -84,6 +97,12 @@ const targetOf = (op: Operation, resolve: (v: string | Ref) => string): string =
       return `${op.flow} ${op.username}`;
     case 'revoke-token':
       return op.label;
+    case 'remove-files':
+      return op.paths.join(', ');
+    case 'move-file':
+      return `${op.from} → ${op.to}`;
+    case 'staged-credentials':
+      return `${op.app.kind} ${op.app.name} staged ${op.command}`;
   }
 };
 
@@ -237,7 +256,28 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     await writeKeyFiles(op.dir, { privateKeyPem: pair.privateKeyPem, certificatePem: certificate });
     values.privateKey = pair.privateKeyPem;
     values.certificate = certificate;
-    values.certificateExpires = inspectCertificate(certificate).notAfter;
+    const info = inspectCertificate(certificate);
+    values.certificateExpires = info.notAfter;
+    values.certificateFingerprint = info.sha256Fingerprint;
+  };
+
+  /** rotate (client credentials): the slot read, filled, promoted or emptied; the staged set kept in memory. */
+  const staged = async (op: Extract<Operation, { kind: 'staged-credentials' }>): Promise<void> => {
+    const target = await stagedTarget(transport, { name: op.app.name, id: op.app.id ?? values.appId });
+    if (!target) throw messages.createError('error.NoConsumer', [op.app.name]);
+    if (op.command === 'stage') {
+      // A set staged by an earlier run that stopped is used as it is: one staged set per consumer.
+      const slot = (await listStaged(transport, target))[0];
+      const set = slot?.state === 'Active' ? slot : await stageCredentials(transport, target);
+      values.consumerKey = set.key;
+      values.consumerSecret = set.secret;
+      values.stagedId = set.id;
+      return;
+    }
+    const id = values.stagedId ?? (await listStaged(transport, target))[0]?.id;
+    if (!id) throw messages.createError('error.NoStagedCredentials', [op.app.name]);
+    if (op.command === 'rotate') await rotateStaged(transport, target, id);
+    else await deleteStaged(transport, target, id);
   };
 
   const readCredentials = async (op: Extract<Operation, { kind: 'read-credentials' }>): Promise<void> => {
@@ -252,14 +292,19 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
   const verify = async (op: Extract<Operation, { kind: 'verify' }>): Promise<void> => {
     // A consumer key the org did not answer with is an empty one: the exchange says what Salesforce makes of it.
     const clientId = isRef(op.clientId) ? values[op.clientId.ref] ?? '' : op.clientId;
-    if (op.flow === 'jwt' && !values.privateKey) throw messages.createError('error.NoPrivateKey');
-    const live = await exchangeToken(
-      op.hosts,
+    const key = values[op.signWith ?? 'privateKey'];
+    if (op.flow === 'jwt' && !key) throw messages.createError('error.NoPrivateKey');
+    const request =
       op.flow === 'jwt'
-        ? { flow: 'jwt', clientId, username: op.username, privateKeyPem: values.privateKey ?? '' }
-        : { flow: 'client-credentials', clientId, clientSecret: values.consumerSecret ?? '' },
-      { apiVersion: transport.apiVersion, waitMinutes: op.waitMinutes, retryIntervalMs: opts.retryIntervalMs }
-    );
+        ? { flow: 'jwt' as const, clientId, username: op.username, privateKeyPem: key ?? '' }
+        : { flow: 'client-credentials' as const, clientId, clientSecret: values.consumerSecret ?? '' };
+    if (op.expect === 'refused') return verifyRefused(op, request);
+    const live = await exchangeToken(op.hosts, request, {
+      apiVersion: transport.apiVersion,
+      waitMinutes: op.waitMinutes,
+      retryIntervalMs: opts.retryIntervalMs,
+      awaitCertificate: op.awaitCertificate,
+    });
     const exchange = live.tokenExchange;
     if (!exchange?.ok) {
       // Salesforce's own answer (error and description, or the body of an HTTP error), made safe to print.
@@ -278,6 +323,24 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     }
   };
 
+  /**
+   * The previous key must be refused once the new certificate is in effect: "invalid assertion" is the proof. While
+   * the org still accepts it (the propagation window), it is asked again until the wait is over.
+   */
+  const verifyRefused = async (op: Extract<Operation, { kind: 'verify' }>, request: Parameters<typeof exchangeToken>[1]): Promise<void> => {
+    const deadline = Date.now() + op.waitMinutes * 60_000;
+    for (;;) {
+      // eslint-disable-next-line no-await-in-loop
+      const live = await exchangeToken(op.hosts, request, { apiVersion: transport.apiVersion });
+      const exchange = live.tokenExchange;
+      if (exchange && !exchange.ok && exchange.error !== 'connection_failed') return;
+      if (exchange?.error === 'connection_failed') throw messages.createError('error.VerifyFailed', [`${exchange.error}: ${exchange.errorDescription ?? ''}`, ''], [op.appName, op.username]);
+      if (Date.now() >= deadline) throw messages.createError('error.PreviousStillAccepted', [op.appName]);
+      // eslint-disable-next-line no-await-in-loop
+      await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));
+    }
+  };
+
   const perform = async (op: Operation): Promise<void> => {
     switch (op.kind) {
       case 'deploy-app': {
@@ -287,9 +350,11 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
         if (appId) values.appId = appId;
         return;
       }
-      case 'patch-app':
-        await writeApp(transport, op);
+      case 'patch-app': {
+        const certificate = op.patch.certificate === undefined ? undefined : isRef(op.patch.certificate) ? known(op.patch.certificate) : op.patch.certificate;
+        await writeApp(transport, { ...op, patch: { ...op.patch, certificate } });
         return;
+      }
       case 'read-credentials':
         return readCredentials(op);
       case 'generate-key-pair':
@@ -303,6 +368,14 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
         if (!answer.ok) throw messages.createError('error.RevokeFailed', [op.label, answer.error ?? '']);
         return;
       }
+      case 'remove-files':
+        await Promise.all(op.paths.map((path) => rm(path, { force: true })));
+        return;
+      case 'move-file':
+        await rename(op.from, op.to);
+        return;
+      case 'staged-credentials':
+        return staged(op);
       default:
         throw new Error(`internal: ${op.kind} is a record write`);
     }

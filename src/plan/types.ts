@@ -22,7 +22,11 @@ export type StepId =
   | 'block-app'
   | 'freeze-user'
   | 'deactivate-user'
-  | 'revoke-tokens';
+  | 'revoke-tokens'
+  /** rotate: the key pair the app trusted before, proved refused and removed. */
+  | 'previous-key'
+  /** rotate: a new consumer key and secret staged, promoted, and the previous set kept or deleted. */
+  | 'staged-credentials';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 
@@ -37,7 +41,20 @@ export type Change = { key: string; values?: Array<string | number> };
  * key-pair step generated (certificate, privateKey, certificateExpires), what was read back from the app
  * (consumerKey, consumerSecret), the app's Id once it exists (appId). Secrets among them stay in memory: they never reach a result, a journal or a log.
  */
-export type RefName = 'user' | 'permissionSet' | 'certificate' | 'privateKey' | 'certificateExpires' | 'consumerKey' | 'consumerSecret' | 'appId';
+export type RefName =
+  | 'user'
+  | 'permissionSet'
+  | 'certificate'
+  | 'privateKey'
+  | 'certificateExpires'
+  | 'consumerKey'
+  | 'consumerSecret'
+  | 'appId'
+  /** rotate: the key the app trusted before the rotation, and the new certificate's SHA-256 fingerprint. */
+  | 'previousPrivateKey'
+  | 'certificateFingerprint'
+  /** rotate (client credentials): the consumer key and the staged credentials' Id in the slot. */
+  | 'stagedId';
 
 export type Ref = { ref: RefName };
 
@@ -63,9 +80,33 @@ export type Operation =
   /** Write a local file: 0600 when `secret`, 0644 otherwise; `onlyIfChanged` leaves an identical file alone. */
   | { kind: 'write-file'; path: string; content: Text; secret: boolean; onlyIfChanged?: boolean }
   /** The live token exchange the external system makes, and one REST call with the token (not a write). */
-  | { kind: 'verify'; hosts: TokenHosts; flow: Flow; clientId: string | Ref; username: string; waitMinutes: number; appName: string }
+  | {
+      kind: 'verify';
+      hosts: TokenHosts;
+      flow: Flow;
+      clientId: string | Ref;
+      username: string;
+      waitMinutes: number;
+      appName: string;
+      /** rotate: sign with another key than `privateKey` (the previous one). */
+      signWith?: 'previousPrivateKey';
+      /** rotate: the exchange must be refused (the previous key, once the new certificate is in effect). */
+      expect?: 'refused';
+      /** rotate: "invalid assertion" means the new certificate is not in effect yet: keep asking while waiting. */
+      awaitCertificate?: boolean;
+    }
   /** Revoke one OAuth token (POST /services/oauth2/revoke); `label` names it in the journal, never the token. */
-  | { kind: 'revoke-token'; token: string; label: string };
+  | { kind: 'revoke-token'; token: string; label: string }
+  /** Remove local files (a previous key once a rotation is proved); missing files are fine. */
+  | { kind: 'remove-files'; paths: string[] }
+  /** Move a local file over another (rotate --rollback puts the previous key back). */
+  | { kind: 'move-file'; from: string; to: string }
+  /**
+   * Staged External Client App credentials (Connect REST): `stage` a new key and secret (kept in memory as
+   * consumerKey / consumerSecret, the slot's Id as stagedId), `rotate` them into use, `delete` the slot (the previous
+   * set after a rotate, at once).
+   */
+  | { kind: 'staged-credentials'; command: 'stage' | 'rotate' | 'delete'; app: { kind: AppKind; name: string; id?: string } };
 
 export type Step = {
   id: StepId;
@@ -83,7 +124,7 @@ export const isRef = (v: unknown): v is Ref => typeof v === 'object' && v !== nu
 
 /** Writes of the org, as opposed to local files, reads and the live check. */
 export const isOrgWrite = (op: Operation): boolean =>
-  op.kind === 'create' || op.kind === 'update' || op.kind === 'delete' || op.kind === 'deploy-app' || op.kind === 'patch-app' || op.kind === 'revoke-token';
+  op.kind === 'create' || op.kind === 'update' || op.kind === 'delete' || op.kind === 'deploy-app' || op.kind === 'patch-app' || op.kind === 'revoke-token' || op.kind === 'staged-credentials';
 
 export type StepResult = { name: StepId; subject: string; status: StepStatus; changes: Change[]; error?: string };
 

@@ -55,6 +55,7 @@ const EXPECTED_IDS = [
   'app-permission-set-associated',
   'app-propagation',
   'app-client-credentials-user',
+  'credential-age',
   'user-exists',
   'user-active',
   'user-license',

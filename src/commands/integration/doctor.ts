@@ -77,6 +77,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     fix: Flags.boolean({ summary: messages.getMessage('flags.fix.summary') }),
     'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary'), relationships: [{ type: 'all', flags: ['fix'] }] }),
     'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
+    'max-credential-age': Flags.integer({ summary: messages.getMessage('flags.max-credential-age.summary'), min: 1, default: 365 }),
   };
 
   public async run(): Promise<DoctorResult> {
@@ -104,6 +105,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       spec,
       error: flags.error,
       apiVersion: flags['api-version'],
+      maxCredentialAgeDays: flags['max-credential-age'],
     };
     // Orgs are checked concurrently, but their --fix prompts are asked one after the other.
     let prompts: Promise<unknown> = Promise.resolve();
