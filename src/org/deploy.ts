@@ -186,6 +186,8 @@ export type AppPatch = {
   relaxIp?: boolean;
   /** Permission sets to add to the selected ones: Id → name (Connected Apps select by name). */
   addPermissionSets?: Record<string, string>;
+  /** Client credentials: the user the app runs as (a migration re-points it to the new user). */
+  runAsUsername?: string;
 };
 
 const csvOf = (v: unknown): string[] =>
@@ -210,6 +212,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.adminApproved) cfg.isAdminApproved = true;
     if (patch.refreshValidUntilRevoked) pol.refreshTokenPolicy = 'infinite';
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
+    if (patch.runAsUsername) cfg.oauthClientCredentialUser = patch.runAsUsername;
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
     await upsertConnectedAppComponent(transport, { ...current, oauthConfig: cfg, oauthPolicy: pol, permissionSetName: [...names] });
     return;
@@ -243,6 +246,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
       ...(patch.adminApproved ? { permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } : {}),
       ...(patch.refreshValidUntilRevoked ? { refreshTokenPolicyType: 'Infinite', refreshTokenValidityPeriod: undefined, refreshTokenValidityUnit: undefined } : {}),
       ...(patch.relaxIp ? { ipRelaxationPolicyType: 'Bypass' } : {}),
+      ...(patch.runAsUsername ? { clientCredentialsFlowUser: patch.runAsUsername } : {}),
       ...(refs.length ? { commaSeparatedPermissionSet: refs.join(',') } : {}),
     };
   });

@@ -14,3 +14,4 @@ export { readConsumerCredentials, type ConsumerCredentials } from './oauth-crede
 export { orgLoginFacts, readSnapshot, type ReadOptions, type SnapshotTarget } from './snapshot.js';
 export { exchangeToken, jwtAssertion, revokeToken, tokenEndpoint, type TokenHosts, type TokenOptions, type TokenRequest } from './token.js';
 export { ApiCallError, Transport, type CompositeResult, type CompositeSubrequest } from './transport.js';
+export { readMigrationFacts, type HeldToken, type MigrationFacts } from './migration.js';

@@ -21,6 +21,7 @@ import {
   writeSecretFile,
 } from '../credentials/index.js';
 import { exchangeToken, readConsumerCredentials, revokeToken, writeApp, type AppChange, type CompositeSubrequest, type Transport } from '../org/index.js';
+import { PENDING_PERMISSION_SET } from './plan.js';
 import {
   isOrgWrite,
   isRef,
@@ -267,9 +268,13 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
         if (appId) values.appId = appId;
         return;
       }
-      case 'patch-app':
-        await writeApp(transport, op);
+      case 'patch-app': {
+        // A permission set created earlier in this run is selected by the Id the org gave it (plan.ts PENDING_PERMISSION_SET).
+        const add = op.patch.addPermissionSets ?? {};
+        const addPermissionSets = Object.fromEntries(Object.entries(add).map(([id, name]) => [id === PENDING_PERMISSION_SET ? known({ ref: 'permissionSet' }) : id, name]));
+        await writeApp(transport, { ...op, patch: { ...op.patch, addPermissionSets } });
         return;
+      }
       case 'read-credentials':
         return readCredentials(op);
       case 'generate-key-pair':

@@ -18,7 +18,11 @@ export type StepId =
   | 'permission-set-assignment'
   | 'app'
   | 'verify'
-  | 'documents';
+  | 'documents'
+  // migrate: the old user's permission sets unassigned (in place), its tokens revoked, the old user deactivated
+  | 'old-permission-sets'
+  | 'old-tokens'
+  | 'old-user';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 
