@@ -116,102 +116,140 @@ const appAccess = (snap: OrgSnapshot, sources: AccessSource[], username: string)
   return { name: app.name, kind: app.kind, preAuthorizedVia: [...new Set(via)], runAs, flow: runAs ? 'client-credentials' : 'jwt' };
 };
 
-export const analyzeMigration = (snap: OrgSnapshot, opts: AnalyzeOptions): MigrationAnalysis => {
-  const user = snap.user;
-  if (!user) throw new Error('internal: the user to migrate was not read');
-  const onIntegrationLicense = user.userLicenseName === INTEGRATION_LICENSE;
-  const sources: AccessSource[] = [];
-  const profilePs = user.profilePermissionSetId ? snap.permissionSets[user.profilePermissionSetId] : undefined;
-  if (profilePs) sources.push({ kind: 'profile', id: profilePs.id, name: user.profileName, license: user.userLicenseName });
-  const held: PermissionSetInfo[] = user.assignments
-    .map((a) => snap.permissionSets[a.permissionSetId])
-    .filter((ps): ps is PermissionSetInfo => Boolean(ps) && !ps.isOwnedByProfile);
-  for (const ps of held) sources.push({ kind: 'permission-set', id: ps.id, name: ps.name, license: ps.licenseName });
+type Access = {
+  objects: ObjectGrant[];
+  fields: FieldGrant[];
+  perms: Map<string, string[]>;
+  carriedObjects: ObjectGrant[];
+  carriedFields: FieldAccess[];
+  dropped: Dropped[];
+};
 
-  const permissionSets: HeldPermissionSet[] = held.map((ps) => {
-    const reasons = misfits(ps);
-    return { id: ps.id, name: ps.name, license: ps.licenseName, compatible: reasons.length === 0, reasons };
-  });
-  // The access a migration has to carry: all of it for a new user; in place, what the profile and the sets that do not
-  // fit gave (compatible sets move as they are), plus a replacement assigned by an earlier run.
-  const carriedFrom = new Set(
-    sources
-      .filter((s) => {
-        if (opts.strategy === 'new-user' || s.kind === 'profile') return true;
-        const ps = permissionSets.find((p) => p.id === s.id);
-        return !ps?.compatible || s.name === opts.targetPermissionSetName;
-      })
-      .map((s) => s.id)
-  );
+const addDropped = (dropped: Dropped[], d: Dropped): void => {
+  const have = dropped.find((x) => x.kind === d.kind && x.name === d.name);
+  if (!have) {
+    dropped.push(d);
+    return;
+  }
+  for (const v of d.via) if (!have.via.includes(v)) have.via.push(v);
+};
 
-  const objects: ObjectGrant[] = [];
-  const fields: FieldGrant[] = [];
-  const perms = new Map<string, string[]>();
-  const carriedObjects: ObjectGrant[] = [];
-  const carriedFields: FieldAccess[] = [];
-  const dropped: Dropped[] = [];
-  const drop = (d: Dropped): void => {
-    const have = dropped.find((x) => x.kind === d.kind && x.name === d.name);
-    if (!have) {
-      dropped.push(d);
-      return;
+const mergeField = (into: Array<FieldAccess & { via?: string[] }>, f: FieldAccess, via?: string): void => {
+  const have = into.find((x) => x.field.toLowerCase() === f.field.toLowerCase());
+  if (!have) {
+    into.push({ field: f.field, read: f.read || f.edit, edit: f.edit, ...(via ? { via: [via] } : {}) });
+    return;
+  }
+  have.read ||= f.read || f.edit;
+  have.edit ||= f.edit;
+  if (via && have.via && !have.via.includes(via)) have.via.push(via);
+};
+
+/** One source's objects: all of them in the effective access; the carried part, with what is dropped named. */
+const addObjects = (acc: Access, ps: PermissionSetInfo, via: string, carry: boolean): void => {
+  for (const o of ps.objects.filter(granted)) {
+    merge(acc.objects, o, via);
+    if (!carry) continue;
+    if (!integrationLicenseAllows(o.object)) {
+      addDropped(acc.dropped, { kind: 'object', name: o.object, reason: 'license', via: [via] });
+      continue;
     }
-    for (const v of d.via) if (!have.via.includes(v)) have.via.push(v);
-  };
+    if (o.viewAll) addDropped(acc.dropped, { kind: 'object-permission', name: `${o.object}: View All Records`, reason: 'privileged', via: [via] });
+    if (o.modifyAll) addDropped(acc.dropped, { kind: 'object-permission', name: `${o.object}: Modify All Records`, reason: 'privileged', via: [via] });
+    merge(acc.carriedObjects, { ...o, viewAll: false, modifyAll: false }, via);
+  }
+};
+
+const addFields = (acc: Access, ps: PermissionSetInfo, via: string, carry: boolean): void => {
+  for (const f of ps.fields.filter((x) => x.read || x.edit)) {
+    mergeField(acc.fields as Array<FieldAccess & { via?: string[] }>, f, via);
+    if (!carry) continue;
+    if (integrationLicenseAllows(f.field.split('.')[0])) mergeField(acc.carriedFields, f);
+    else addDropped(acc.dropped, { kind: 'field', name: f.field, reason: 'license', via: [via] });
+  }
+};
+
+const addPermissions = (acc: Access, ps: PermissionSetInfo, via: string, carry: boolean): void => {
+  for (const [perm, on] of Object.entries(ps.systemPermissions)) {
+    if (!on) continue;
+    acc.perms.set(perm, [...(acc.perms.get(perm) ?? []), via]);
+    // API Enabled is what the integration needs; API Only User comes with the Integration profile; any other
+    // permission the product reads is on the dangerous-tier list: named, not carried.
+    if (carry && perm !== 'ApiEnabled' && perm !== 'ApiUserOnly' && dangerousPermission(perm)) addDropped(acc.dropped, { kind: 'system-permission', name: perm, reason: 'privileged', via: [via] });
+  }
+};
+
+const accessOf = (snap: OrgSnapshot, sources: AccessSource[], carriedFrom: Set<string>): Access => {
+  const acc: Access = { objects: [], fields: [], perms: new Map(), carriedObjects: [], carriedFields: [], dropped: [] };
   for (const s of sources) {
     const ps = snap.permissionSets[s.id];
     if (!ps) continue;
     const via = s.kind === 'profile' ? `profile ${s.name}` : s.name;
     const carry = carriedFrom.has(s.id);
-    for (const o of ps.objects.filter(granted)) {
-      merge(objects, o, via);
-      if (!carry) continue;
-      if (!integrationLicenseAllows(o.object)) {
-        drop({ kind: 'object', name: o.object, reason: 'license', via: [via] });
-        continue;
-      }
-      if (o.viewAll) drop({ kind: 'object-permission', name: `${o.object}: View All Records`, reason: 'privileged', via: [via] });
-      if (o.modifyAll) drop({ kind: 'object-permission', name: `${o.object}: Modify All Records`, reason: 'privileged', via: [via] });
-      merge(carriedObjects, { ...o, viewAll: false, modifyAll: false }, via);
-    }
-    for (const f of ps.fields.filter((x) => x.read || x.edit)) {
-      const have = fields.find((x) => x.field.toLowerCase() === f.field.toLowerCase());
-      if (have) {
-        have.read ||= f.read;
-        have.edit ||= f.edit;
-        if (!have.via.includes(via)) have.via.push(via);
-      } else fields.push({ field: f.field, read: f.read, edit: f.edit, via: [via] });
-      if (!carry) continue;
-      if (!integrationLicenseAllows(f.field.split('.')[0])) {
-        drop({ kind: 'field', name: f.field, reason: 'license', via: [via] });
-        continue;
-      }
-      const c = carriedFields.find((x) => x.field.toLowerCase() === f.field.toLowerCase());
-      if (c) {
-        c.read ||= f.read;
-        c.edit ||= f.edit;
-      } else carriedFields.push({ field: f.field, read: f.read || f.edit, edit: f.edit });
-    }
-    for (const [perm, on] of Object.entries(ps.systemPermissions)) {
-      if (!on) continue;
-      perms.set(perm, [...(perms.get(perm) ?? []), via]);
-      // API Enabled is what the integration needs; API Only User comes with the Integration profile; any other
-      // permission the product reads is on the dangerous-tier list: named, not carried.
-      if (carry && perm !== 'ApiEnabled' && perm !== 'ApiUserOnly' && dangerousPermission(perm)) drop({ kind: 'system-permission', name: perm, reason: 'privileged', via: [via] });
-    }
+    addObjects(acc, ps, via, carry);
+    addFields(acc, ps, via, carry);
+    addPermissions(acc, ps, via, carry);
   }
   // Field access on an object the permission set carries no read of is not granted by Salesforce: carry read too.
-  for (const f of carriedFields) {
+  for (const f of acc.carriedFields) {
     const object = f.field.split('.')[0];
-    if (!carriedObjects.some((o) => o.object.toLowerCase() === object.toLowerCase())) {
-      carriedObjects.push({ object, read: true, create: false, edit: false, delete: false, viewAll: false, modifyAll: false, via: [] });
+    if (!acc.carriedObjects.some((o) => o.object.toLowerCase() === object.toLowerCase())) {
+      acc.carriedObjects.push({ object, read: true, create: false, edit: false, delete: false, viewAll: false, modifyAll: false, via: [] });
     }
   }
+  return acc;
+};
 
+/** The profile and every permission set assigned (profile-owned sets are the profile). */
+const sourcesOf = (snap: OrgSnapshot): { sources: AccessSource[]; held: PermissionSetInfo[] } => {
+  const user = snap.user;
+  const sources: AccessSource[] = [];
+  const profilePs = user?.profilePermissionSetId ? snap.permissionSets[user.profilePermissionSetId] : undefined;
+  if (user && profilePs) sources.push({ kind: 'profile', id: profilePs.id, name: user.profileName, license: user.userLicenseName });
+  const held = (user?.assignments ?? [])
+    .map((a) => snap.permissionSets[a.permissionSetId])
+    .filter((ps): ps is PermissionSetInfo => Boolean(ps) && !ps.isOwnedByProfile);
+  for (const ps of held) sources.push({ kind: 'permission-set', id: ps.id, name: ps.name, license: ps.licenseName });
+  return { sources, held };
+};
+
+/**
+ * The access a migration has to carry: all of it for a new user; in place, what the profile and the sets that do
+ * not fit gave (compatible sets move as they are), plus a replacement assigned by an earlier run.
+ */
+const carriedSources = (sources: AccessSource[], sets: HeldPermissionSet[], opts: AnalyzeOptions): Set<string> =>
+  new Set(
+    sources
+      .filter((s) => {
+        if (opts.strategy === 'new-user' || s.kind === 'profile') return true;
+        const ps = sets.find((p) => p.id === s.id);
+        return !ps?.compatible || s.name === opts.targetPermissionSetName;
+      })
+      .map((s) => s.id)
+  );
+
+const seats = (snap: OrgSnapshot, opts: AnalyzeOptions, onIntegrationLicense: boolean): Pick<MigrationAnalysis, 'seatFreed' | 'integrationSeat'> => {
+  const active = snap.user?.isActive === true;
   const lic = snap.integrationLicense;
-  const freesSeat = user.isActive && !onIntegrationLicense && (opts.strategy === 'in-place' || !opts.keepOldUser);
   const ul = opts.userLicense;
+  const freesSeat = active && !onIntegrationLicense && (opts.strategy === 'in-place' || !opts.keepOldUser);
   const takesSeat = opts.strategy === 'in-place' ? !onIntegrationLicense : !opts.newUserExists;
+  return {
+    seatFreed: freesSeat && ul ? { license: ul.name, used: ul.used, total: ul.total, after: ul.used - 1 } : undefined,
+    integrationSeat: takesSeat && lic ? { license: lic.name, used: lic.used, total: lic.total, after: lic.used + 1 } : undefined,
+  };
+};
+
+export const analyzeMigration = (snap: OrgSnapshot, opts: AnalyzeOptions): MigrationAnalysis => {
+  const user = snap.user;
+  if (!user) throw new Error('internal: the user to migrate was not read');
+  const onIntegrationLicense = user.userLicenseName === INTEGRATION_LICENSE;
+  const { sources, held } = sourcesOf(snap);
+  const permissionSets: HeldPermissionSet[] = held.map((ps) => {
+    const reasons = misfits(ps);
+    return { id: ps.id, name: ps.name, license: ps.licenseName, compatible: reasons.length === 0, reasons };
+  });
+  const acc = accessOf(snap, sources, carriedSources(sources, permissionSets, opts));
   return {
     username: user.username,
     userId: user.id,
@@ -220,19 +258,18 @@ export const analyzeMigration = (snap: OrgSnapshot, opts: AnalyzeOptions): Migra
     profile: user.profileName,
     onIntegrationLicense,
     sources,
-    objects,
-    fields,
-    systemPermissions: [...perms].map(([name, via]) => ({ name, via })),
+    objects: acc.objects,
+    fields: acc.fields,
+    systemPermissions: [...acc.perms].map(([name, via]) => ({ name, via })),
     carried: {
-      objects: carriedObjects.map((o) => ({ object: o.object, read: o.read || o.create || o.edit || o.delete, create: o.create, edit: o.edit, delete: o.delete, viewAll: false, modifyAll: false })),
-      fields: carriedFields,
+      objects: acc.carriedObjects.map((o) => ({ object: o.object, read: o.read || o.create || o.edit || o.delete, create: o.create, edit: o.edit, delete: o.delete, viewAll: false, modifyAll: false })),
+      fields: acc.carriedFields,
       systemPermissions: ['ApiEnabled'],
     },
-    dropped,
+    dropped: acc.dropped,
     permissionSets,
     app: appAccess(snap, sources, user.username),
     tokens: opts.tokens.map((t) => ({ appName: t.appName, useCount: t.useCount, lastUsedDate: t.lastUsedDate })),
-    seatFreed: freesSeat && ul ? { license: ul.name, used: ul.used, total: ul.total, after: ul.used - 1 } : undefined,
-    integrationSeat: takesSeat && lic ? { license: lic.name, used: lic.used, total: lic.total, after: lic.used + 1 } : undefined,
+    ...seats(snap, opts, onIntegrationLicense),
   };
 };

@@ -11,7 +11,7 @@ import { keyMatchesCertificate, readKeyFiles } from '../credentials/index.js';
 import { buildSpec, sandboxNameFromSubdomain, type IntegrationSpec } from '../desired/index.js';
 import { objectWords, fieldWords } from '../desired/parse.js';
 import { permissionSetNameFor } from '../desired/defaults.js';
-import { ApiCallError, readMigrationFacts, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
+import { ApiCallError, readMigrationFacts, readSnapshot, Transport, type HeldToken, type LicenseInfo, type OrgSnapshot, type UserInfo } from '../org/index.js';
 import { applyPlan, outcomeExitCode } from '../plan/apply.js';
 import { PlanBlocked } from '../plan/plan.js';
 import { blockedError, plannedResults, renderSteps, type RenderedStep } from '../plan/render.js';
@@ -64,10 +64,10 @@ export type MigrateOptions = {
   waitMinutes: number;
   targetOrgAlias: string;
   apiVersion?: string;
+  retryIntervalMs?: number;
   /** Asked once the plan is known, before the first write; false stops with nothing written. */
   confirm?(plan: Plan, analysis: MigrationAnalysis): Promise<boolean>;
   stage?(stage: MigrateStage): void;
-  retryIntervalMs?: number;
 };
 
 export type MigrateOutcome = { result: MigrateResult; plan: Plan; failed: boolean; exitCode: 0 | 1 | 68; declined?: boolean };
@@ -100,13 +100,65 @@ const nameOf = (opts: MigrateOptions, snap: OrgSnapshot): string => {
   return (opts.fromUser.split('@')[0] ?? 'Integration').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 };
 
-export const runMigrate = async (org: Org, opts: MigrateOptions): Promise<MigrateOutcome> => {
-  const conn = org.getConnection(opts.apiVersion);
-  const transport = new Transport(conn);
-  const adminUsername = conn.getUsername() ?? '';
-  const subdomain = /^https:\/\/([^.]+(?:\.sandbox)?)\.my\.salesforce\.com/i.exec(conn.instanceUrl)?.[1];
+/** The desired state of the migrated identity: the spec create reads, holding the supported part of the old access. */
+const migratedSpec = async (
+  org: Org,
+  opts: MigrateOptions,
+  first: OrgSnapshot,
+  analysis: MigrationAnalysis,
+  env: { name: string; adminUsername: string; subdomain?: string }
+): Promise<IntegrationSpec> => {
+  const old = first.user;
+  const app = analysis.app;
+  const inPlace = opts.strategy === 'in-place';
+  const built = buildSpec(
+    {
+      name: env.name,
+      flow: app?.flow,
+      appType: app?.kind,
+      username: inPlace ? undefined : opts.username,
+      email: opts.email ?? first.runningUser?.email ?? old?.email,
+      objects: analysis.carried.objects.map((o) => `${o.object}=${objectWords(o).join(',')}`),
+      fields: analysis.carried.fields.map((f) => `${f.field}=${fieldWords(f).join(',')}`),
+    },
+    {
+      adminUsername: env.adminUsername,
+      adminEmail: first.runningUser?.email,
+      isSandbox: Boolean(await org.isSandbox()),
+      sandboxName: env.subdomain ? sandboxNameFromSubdomain(env.subdomain) : undefined,
+    }
+  );
+  return {
+    ...built.spec,
+    user: inPlace && old ? { ...built.spec.user, username: old.username, email: old.email } : built.spec.user,
+    app: first.app ? { ...built.spec.app, kind: first.app.kind, name: first.app.name, label: first.app.label } : built.spec.app,
+  };
+};
 
-  opts.stage?.('read');
+/** The key the external system signs with, checked against the app's certificate before any write (JWT only). */
+const privateKeyFor = async (opts: MigrateOptions, spec: IntegrationSpec, snap: OrgSnapshot): Promise<string | undefined> => {
+  if (spec.flow !== 'jwt' || opts.dryRun) return undefined;
+  const appName = snap.app?.name ?? spec.app.name;
+  if (!opts.privateKeyFile) throw badInput('error.KeyRequired', [appName]);
+  const pem = (await readKeyFiles(opts.privateKeyFile)).privateKeyPem;
+  const certificate = snap.app?.certificate;
+  if (!certificate || !keyMatchesCertificate(pem, certificate)) throw badInput('error.KeyMismatch', [opts.privateKeyFile, appName]);
+  return pem;
+};
+
+/** The org around the migrated identity: the user, the new permission set, the app. */
+const readAround = async (
+  transport: Transport,
+  t: { username: string; app?: MigrationAnalysis['app']; psName: string; adminUsername: string }
+): Promise<OrgSnapshot> => {
+  const snap = await readSnapshot(transport, { username: t.username, appName: t.app?.name, permissionSetName: t.psName, runningUsername: t.adminUsername }, { appKind: t.app?.kind });
+  const refused = refusedReads(snap);
+  if (refused.length) throw messages.createError('error.SnapshotReadFailed', [refused.join('\n')]);
+  return snap;
+};
+
+/** The old user, its app, tokens and license: everything the analysis reads. */
+const readOld = async (transport: Transport, opts: MigrateOptions, adminUsername: string): Promise<{ first: OrgSnapshot; old: UserInfo; tokens: HeldToken[]; userLicense?: LicenseInfo }> => {
   const first = await readSnapshot(transport, { username: opts.fromUser, appName: opts.appName, runningUsername: adminUsername });
   const refused = refusedReads(first);
   if (refused.length) throw messages.createError('error.SnapshotReadFailed', [refused.join('\n')]);
@@ -115,53 +167,47 @@ export const runMigrate = async (org: Org, opts: MigrateOptions): Promise<Migrat
   if (opts.appName && !first.app) throw badInput('error.AppNotFound', [opts.appName, first.otherAppNames.join(', ') || '-']);
   const facts = await readMigrationFacts(transport, { userId: old.id, licenseName: old.userLicenseName });
   if (facts.tokens instanceof ApiCallError) throw messages.createError('error.SnapshotReadFailed', [`OauthToken: ${facts.tokens.errorCode}: ${facts.tokens.message}`]);
-  const tokens = facts.tokens;
+  return { first, old, tokens: facts.tokens, userLicense: facts.userLicense };
+};
+
+type Prepared = {
+  transport: Transport;
+  old: UserInfo;
+  second: OrgSnapshot;
+  spec: IntegrationSpec;
+  analysis: MigrationAnalysis;
+  plan: Plan;
+  outputDir: string;
+  privateKeyPem?: string;
+};
+
+/** Everything before the first write: the reads, the analysis, the desired state, the input checks, the plan. */
+const prepare = async (org: Org, opts: MigrateOptions): Promise<Prepared> => {
+  const conn = org.getConnection(opts.apiVersion);
+  const transport = new Transport(conn);
+  const adminUsername = conn.getUsername() ?? '';
+  const subdomain = /^https:\/\/([^.]+(?:\.sandbox)?)\.my\.salesforce\.com/i.exec(conn.instanceUrl)?.[1];
+
+  opts.stage?.('read');
+  const { first, old, tokens, userLicense } = await readOld(transport, opts, adminUsername);
 
   opts.stage?.('analyze');
   const name = nameOf(opts, first);
   const psName = permissionSetNameFor(name);
-  const analysis = analyzeMigration(first, { strategy: opts.strategy, keepOldUser: opts.keepOldUser, userLicense: facts.userLicense, tokens, targetPermissionSetName: psName });
+  const analysis = analyzeMigration(first, { strategy: opts.strategy, keepOldUser: opts.keepOldUser, userLicense, tokens, targetPermissionSetName: psName });
   const app = analysis.app;
   if (!app && !opts.dryRun) throw badInput('error.NoApp', [old.username, first.otherAppNames.join(', ') || '-']);
 
-  // The desired state of the migrated identity: the spec create reads, holding the supported part of the old access.
   const inPlace = opts.strategy === 'in-place';
-  const built = buildSpec(
-    {
-      name,
-      flow: app?.flow,
-      appType: app?.kind,
-      username: inPlace ? undefined : opts.username,
-      email: opts.email ?? first.runningUser?.email ?? old.email,
-      objects: analysis.carried.objects.map((o) => `${o.object}=${objectWords(o).join(',')}`),
-      fields: analysis.carried.fields.map((f) => `${f.field}=${fieldWords(f).join(',')}`),
-    },
-    { adminUsername, adminEmail: first.runningUser?.email, isSandbox: Boolean(await org.isSandbox()), sandboxName: subdomain ? sandboxNameFromSubdomain(subdomain) : undefined }
-  );
-  const spec: IntegrationSpec = {
-    ...built.spec,
-    user: inPlace ? { ...built.spec.user, username: old.username, email: old.email } : built.spec.user,
-    app: first.app ? { ...built.spec.app, kind: first.app.kind, name: first.app.name, label: first.app.label } : built.spec.app,
-  };
+  const spec = await migratedSpec(org, opts, first, analysis, { name, adminUsername, subdomain });
   if (!inPlace && spec.user.username.toLowerCase() === old.username.toLowerCase()) throw badInput('error.SameUsername', [old.username]);
 
   opts.stage?.('plan');
-  const second = inPlace
-    ? await readSnapshot(transport, { username: old.username, appName: app?.name, permissionSetName: psName, runningUsername: adminUsername }, { appKind: app?.kind })
-    : await readSnapshot(transport, { username: spec.user.username, appName: app?.name, permissionSetName: psName, runningUsername: adminUsername }, { appKind: app?.kind });
-  const refusedSecond = refusedReads(second);
-  if (refusedSecond.length) throw messages.createError('error.SnapshotReadFailed', [refusedSecond.join('\n')]);
+  const second = await readAround(transport, { username: inPlace ? old.username : spec.user.username, app, psName, adminUsername });
   if (!inPlace && analysis.onIntegrationLicense && !second.user) throw messages.createError('error.AlreadyIntegration', [old.username]);
-  const planAnalysis = inPlace ? analyzeMigration(second, { strategy: 'in-place', keepOldUser: false, userLicense: facts.userLicense, tokens, targetPermissionSetName: psName }) : { ...analysis, integrationSeat: second.user ? undefined : analysis.integrationSeat };
+  const planAnalysis = inPlace ? analyzeMigration(second, { strategy: 'in-place', keepOldUser: false, userLicense, tokens, targetPermissionSetName: psName }) : { ...analysis, integrationSeat: second.user ? undefined : analysis.integrationSeat };
 
-  // The live exchange signs with the key the external system holds: checked against the app's certificate up front.
-  let privateKeyPem: string | undefined;
-  if (spec.flow === 'jwt' && !opts.dryRun) {
-    if (!opts.privateKeyFile) throw badInput('error.KeyRequired', [app?.name ?? '']);
-    privateKeyPem = (await readKeyFiles(opts.privateKeyFile)).privateKeyPem;
-    const certificate = second.app?.certificate;
-    if (!certificate || !keyMatchesCertificate(privateKeyPem, certificate)) throw badInput('error.KeyMismatch', [opts.privateKeyFile, app?.name ?? '']);
-  }
+  const privateKeyPem = await privateKeyFor(opts, spec, second);
   const outputDir = resolvePath(opts.outputDir ?? `./${name.replace(/[^A-Za-z0-9_-]+/g, '-')}-migration`);
   const documentsWritten = (await exists(join(outputDir, RUNBOOK_FILE))) && (await exists(join(outputDir, SPEC_FILE)));
 
@@ -185,27 +231,39 @@ export const runMigrate = async (org: Org, opts: MigrateOptions): Promise<Migrat
   } catch (e) {
     throw e instanceof PlanBlocked ? refusal(e) : e;
   }
+  return { transport, old, second, spec, analysis: planAnalysis, plan, outputDir, privateKeyPem };
+};
 
-  const base: MigrateResult = {
+const baseResult = (p: Prepared, opts: MigrateOptions): MigrateResult => {
+  const { old, second, spec } = p;
+  const inPlace = opts.strategy === 'in-place';
+  return {
     fromUser: old.username,
     strategy: opts.strategy,
     username: spec.user.username,
     userId: inPlace ? old.id : second.user?.id,
     permissionSetName: spec.permissionSet.name,
-    appName: app?.name,
-    appType: app?.kind,
+    appName: p.analysis.app?.name,
+    appType: p.analysis.app?.kind,
     flow: spec.flow,
     consumerKey: second.app?.consumerKey,
     instanceUrl: second.org.instanceUrl,
     loginUrl: second.org.loginUrl,
     audience: second.org.audience,
-    analysis: planAnalysis,
+    analysis: p.analysis,
     verified: false,
     dryRun: opts.dryRun,
     steps: [],
   };
+};
+
+export const runMigrate = async (org: Org, opts: MigrateOptions): Promise<MigrateOutcome> => {
+  const p = await prepare(org, opts);
+  const { plan, old, second, transport, outputDir } = p;
+  const inPlace = opts.strategy === 'in-place';
+  const base = baseResult(p, opts);
   if (opts.dryRun) return { result: { ...base, steps: renderSteps(plannedResults(plan.steps)) }, plan, failed: false, exitCode: 0 };
-  if (opts.confirm && !(await opts.confirm(plan, planAnalysis))) {
+  if (opts.confirm && !(await opts.confirm(plan, p.analysis))) {
     return { result: { ...base, steps: renderSteps(plannedResults(plan.steps).map((r) => ({ ...r, status: 'pending' }))) }, plan, failed: false, exitCode: 0, declined: true };
   }
 
@@ -213,7 +271,7 @@ export const runMigrate = async (org: Org, opts: MigrateOptions): Promise<Migrat
     values: {
       user: inPlace ? old.id : second.user?.id,
       permissionSet: second.targetPermissionSetId,
-      privateKey: privateKeyPem,
+      privateKey: p.privateKeyPem,
       consumerKey: second.app?.consumerKey,
       appId: second.app?.id,
     },

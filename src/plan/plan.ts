@@ -294,15 +294,24 @@ const ownedAppStep = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });
 };
 
+/** Permission sets to select on the app that it does not select yet: Id → name. */
+const permissionSetsToSelect = (wanted: AppSettingsChange, actual: AppConfig, desiredId: string | undefined): Record<string, string> => {
+  const out = Object.fromEntries(Object.entries(wanted.preAuthorize ?? {}).filter(([id]) => !actual.permissionSetIds.includes(id)));
+  // The desired permission set may be created by this plan: its Id is filled in by apply (PENDING_PERMISSION_SET).
+  if (wanted.preAuthorizeDesired && !(desiredId && actual.permissionSetIds.includes(desiredId))) out[desiredId ?? PENDING_PERMISSION_SET] = wanted.preAuthorizeDesired;
+  return out;
+};
+
+/** The run-as user to set, when it is asked for and differs. */
+const runAsChange = (wanted: AppSettingsChange, actual: AppConfig): string | undefined =>
+  wanted.runAsUsername && actual.runAsUsername?.toLowerCase() !== wanted.runAsUsername.toLowerCase() ? wanted.runAsUsername : undefined;
+
 /** Only the settings named change; everything else the app holds is kept (a patch, not a rewrite). */
 const appChangeStep = (wanted: AppSettingsChange, snap: OrgSnapshot): Step => {
   const actual = snap.app;
   if (!actual) return step({ id: 'app', action: 'skip', subject: '-' });
-  const preAuthorize = Object.fromEntries(Object.entries(wanted.preAuthorize ?? {}).filter(([id]) => !actual.permissionSetIds.includes(id)));
-  // The desired permission set may be created by this plan: its Id is filled in by apply (PENDING_PERMISSION_SET).
-  const desiredId = snap.targetPermissionSetId;
-  if (wanted.preAuthorizeDesired && !(desiredId && actual.permissionSetIds.includes(desiredId))) preAuthorize[desiredId ?? PENDING_PERMISSION_SET] = wanted.preAuthorizeDesired;
-  const runAs = wanted.runAsUsername && actual.runAsUsername?.toLowerCase() !== wanted.runAsUsername.toLowerCase() ? wanted.runAsUsername : undefined;
+  const preAuthorize = permissionSetsToSelect(wanted, actual, snap.targetPermissionSetId);
+  const runAs = runAsChange(wanted, actual);
   const patch: AppPatch = {
     pkceOff: wanted.pkceRequired === false && actual.pkceRequired,
     namedUserJwtOff: wanted.namedUserJwt === false && actual.namedUserJwt,

@@ -6,9 +6,9 @@
  * as the migrated identity, one standard seat freed and one Integration seat taken, nothing the license forbids
  * granted; a fault mid-way exits 68 and the re-run converges.
  */
-import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { startEmulator, type Emulator, type Fixture } from '../emulator/index.js';
 import type { MigrateResult } from '../../src/migrate/run.js';
 import { makeKeyPair } from '../helpers/credentials.js';

@@ -742,9 +742,10 @@ export class OrgStore {
   private checkLicenseChange(before: SRecord, record: SRecord): void {
     const from = this.licenseOfUser(before);
     const to = this.licenseOfUser(record);
-    if (!from || !to || from.Id === to.Id) return;
-    const allowed = (this.settings.licenseChanges ?? {})[String(from.Name)] ?? '*';
-    if (allowed !== '*' && !allowed.includes(String(to.Name))) {
+    if (from === undefined || to === undefined || from.Id === to.Id) return;
+    const allowed = this.settings.licenseChanges?.[String(from.Name)] ?? '*';
+    const refused = allowed === '*' ? false : !allowed.includes(String(to.Name));
+    if (refused) {
       throw new ApiError('FIELD_INTEGRITY_EXCEPTION', "You can only assign profiles that are compatible with the user's license", 400, ['ProfileId']);
     }
     for (const a of this.all('PermissionSetAssignment').filter((x) => x.AssigneeId === record.Id)) {
