@@ -4,9 +4,9 @@
  * license does not fit the user's permission sets, or (a fixture's reading) when the license cannot be moved to.
  */
 import { expect } from 'chai';
+import { defaultFixture, newUserFields } from '../helpers/fixtures.js';
 import { deriveAppRecords } from './apps.js';
 import { ApiError, OrgStore, type Fixture } from './store.js';
-import { defaultFixture, newUserFields } from '../helpers/fixtures.js';
 
 const profileId = (store: OrgStore, name: string): string => store.all('Profile').find((p) => p.Name === name)!.Id;
 const used = (store: OrgStore, name: string): number => Number(store.all('UserLicense').find((l) => l.Name === name)!.UsedLicenses);
