@@ -10,11 +10,10 @@ const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'i
 
 export type { MigrateResult, MigrationAnalysis } from '../../migrate/run.js';
 
-const STAGE_NAMES = ['read', 'analyze', 'plan', 'records', 'app', 'verify', 'retire', 'report'] as const;
+const STAGE_NAMES = ['read', 'analyze', 'plan', 'records', 'app', 'verify', 'documents', 'retire', 'report'] as const;
 const stageOf = (s: MigrateStage): (typeof STAGE_NAMES)[number] => {
-  if (s === 'read' || s === 'analyze' || s === 'plan' || s === 'app' || s === 'verify' || s === 'report') return s;
+  if (s === 'read' || s === 'analyze' || s === 'plan' || s === 'app' || s === 'verify' || s === 'documents' || s === 'report') return s;
   if (s === 'old-tokens' || s === 'old-user') return 'retire';
-  if (s === 'documents') return 'report';
   return 'records';
 };
 
