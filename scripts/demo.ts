@@ -103,6 +103,36 @@ const main = async (): Promise<void> => {
       '--block',
       '--dry-run',
     ]);
+    // sf integration migrate: an integration still on a standard license (Standard User profile, a permission set with
+    // Account and Campaign access that pre-authorizes it for the HubSpot app) moved to the Integration license.
+    const standard = emu.store.all('Profile').find((p) => p.Name === 'Standard User')!;
+    const legacy = emu.store.insert('User', {
+      Username: 'legacy.sync@emulated-org.example',
+      FirstName: 'Legacy',
+      LastName: 'Sync',
+      Email: 'admin@emulated-org.example',
+      Alias: 'legacy',
+      TimeZoneSidKey: 'America/Los_Angeles',
+      LocaleSidKey: 'en_US',
+      EmailEncodingKey: 'UTF-8',
+      LanguageLocaleKey: 'en_US',
+      ProfileId: standard.Id,
+    });
+    const legacySet = emu.store.insert('PermissionSet', { Name: 'Legacy_Sync_Access', Label: 'Legacy Sync Access', PermissionsApiEnabled: true });
+    for (const object of ['Account', 'Campaign']) emu.store.insert('ObjectPermissions', { ParentId: legacySet.Id, SobjectType: object, PermissionsRead: true });
+    emu.store.insert('PermissionSetAssignment', { AssigneeId: legacy.Id, PermissionSetId: legacySet.Id });
+    const hubspotApp = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === created.appName)!;
+    emu.store.insert('SetupEntityAccess', { ParentId: legacySet.Id, SetupEntityId: hubspotApp.Id });
+    const migrateArgs = ['integration', 'migrate', '--target-org', 'emulator', '--from-user', 'legacy.sync@emulated-org.example', '--name', 'Legacy_Sync', '--app', created.appName ?? ''];
+    await run('sf integration migrate --dry-run (the analysis: what is carried, dropped, and the seat freed)', [...migrateArgs, '--dry-run']);
+    await run('sf integration migrate (a new Integration user takes over; the old one is retired)', [
+      ...migrateArgs,
+      '--private-key-file',
+      created.privateKeyFile ?? '',
+      '--output-dir',
+      join(sf.home, 'legacy-migration'),
+      '--no-prompt',
+    ]);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {

@@ -67,6 +67,13 @@ export type AppSettingsChange = {
   ipRelaxation?: 'BYPASS';
   /** Permission sets to select on the app besides those it selects now: Id → name. */
   preAuthorize?: Record<string, string>;
+  /**
+   * The desired permission set selected on the app besides those it selects now, whether it exists or this plan
+   * creates it (a migration's new permission set): its name.
+   */
+  preAuthorizeDesired?: string;
+  /** Client credentials: the run-as user (a migration re-points it). */
+  runAsUsername?: string;
 };
 
 /** A permission set the user should hold without expiry: the desired permission set itself, or an existing one. */

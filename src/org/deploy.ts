@@ -196,6 +196,8 @@ export type AppPatch<Id = string> = {
   clientCredentialsOff?: boolean;
   /** rotate: the certificate (PEM) that replaces the one the app verifies JWT assertions with. */
   certificate?: Id;
+  /** Client credentials: the user the app runs as (a migration re-points it to the new user). */
+  runAsUsername?: string;
 };
 
 /** The entries of a list that name none of `removed` (Ids or names, case-insensitive). */
@@ -229,6 +231,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
     if (patch.relaxIp) pol.ipRelaxation = 'BYPASS';
     if (patch.clientCredentialsOff) cfg.isClientCredentialEnabled = false;
     if (patch.certificate) cfg.certificate = patch.certificate;
+    if (patch.runAsUsername) cfg.oauthClientCredentialUser = patch.runAsUsername;
     const names = new Set([...asArray(current.permissionSetName as string | string[] | undefined), ...Object.values(patch.addPermissionSets ?? {})]);
     const profiles = without(asArray(current.profileName as string | string[] | undefined), patch.removeProfiles);
     await upsertConnectedAppComponent(transport, {
@@ -271,6 +274,7 @@ export const patchApp = async (transport: Transport, app: { kind: 'external-clie
       ...(patch.adminApproved ? { permittedUsersPolicyType: 'AdminApprovedPreAuthorized' } : {}),
       ...(patch.refreshValidUntilRevoked ? { refreshTokenPolicyType: 'Infinite', refreshTokenValidityPeriod: undefined, refreshTokenValidityUnit: undefined } : {}),
       ...(patch.relaxIp ? { ipRelaxationPolicyType: 'Bypass' } : {}),
+      ...(patch.runAsUsername ? { clientCredentialsFlowUser: patch.runAsUsername } : {}),
       ...(refs.length || patch.removePermissionSets ? { commaSeparatedPermissionSet: refs.length ? refs.join(',') : undefined } : {}),
       ...(patch.removeProfiles ? { commaSeparatedProfile: profiles.length ? profiles.join(',') : undefined } : {}),
     };

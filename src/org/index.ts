@@ -28,3 +28,4 @@ export {
   type StagedState,
   type StagedTarget,
 } from './staged-credentials.js';
+export { readMigrationFacts, type HeldToken, type MigrationFacts } from './migration.js';

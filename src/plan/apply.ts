@@ -35,6 +35,7 @@ import {
   type CompositeSubrequest,
   type Transport,
 } from '../org/index.js';
+import { PENDING_PERMISSION_SET } from './plan.js';
 import {
   isOrgWrite,
   isRef,
@@ -352,7 +353,10 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
       }
       case 'patch-app': {
         const certificate = op.patch.certificate === undefined ? undefined : isRef(op.patch.certificate) ? known(op.patch.certificate) : op.patch.certificate;
-        await writeApp(transport, { ...op, patch: { ...op.patch, certificate } });
+        // A permission set created earlier in this run is selected by the Id the org gave it (plan.ts PENDING_PERMISSION_SET).
+        const add = op.patch.addPermissionSets ?? {};
+        const addPermissionSets = Object.fromEntries(Object.entries(add).map(([id, name]) => [id === PENDING_PERMISSION_SET ? known({ ref: 'permissionSet' }) : id, name]));
+        await writeApp(transport, { ...op, patch: { ...op.patch, certificate, addPermissionSets } });
         return;
       }
       case 'read-credentials':

@@ -21,6 +21,12 @@ export class PlanBlocked extends Error {
 }
 
 const USER_REF: Ref = { ref: 'user' };
+
+/**
+ * The key of AppPatch.addPermissionSets for the desired permission set when this plan creates it: apply puts the
+ * Id the org gave it in its place (the same `{name}` form apply's journal uses for a value not known yet).
+ */
+export const PENDING_PERMISSION_SET = '{permissionSet}';
 const PS_REF: Ref = { ref: 'permissionSet' };
 
 const change = (key: string, ...values: Array<string | number>): Change => (values.length ? { key, values } : { key });
@@ -289,11 +295,24 @@ const ownedAppStep = (owned: Extract<DesiredState['app'], { owned: DesiredApp }>
   return changes.length ? step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [op] }) : step({ id: 'app', action: 'unchanged', subject: actual.name });
 };
 
+/** Permission sets to select on the app that it does not select yet: Id → name. */
+const permissionSetsToSelect = (wanted: AppSettingsChange, actual: AppConfig, desiredId: string | undefined): Record<string, string> => {
+  const out = Object.fromEntries(Object.entries(wanted.preAuthorize ?? {}).filter(([id]) => !actual.permissionSetIds.includes(id)));
+  // The desired permission set may be created by this plan: its Id is filled in by apply (PENDING_PERMISSION_SET).
+  if (wanted.preAuthorizeDesired && !(desiredId && actual.permissionSetIds.includes(desiredId))) out[desiredId ?? PENDING_PERMISSION_SET] = wanted.preAuthorizeDesired;
+  return out;
+};
+
+/** The run-as user to set, when it is asked for and differs. */
+const runAsChange = (wanted: AppSettingsChange, actual: AppConfig): string | undefined =>
+  wanted.runAsUsername && actual.runAsUsername?.toLowerCase() !== wanted.runAsUsername.toLowerCase() ? wanted.runAsUsername : undefined;
+
 /** Only the settings named change; everything else the app holds is kept (a patch, not a rewrite). */
 const appChangeStep = (wanted: AppSettingsChange, snap: OrgSnapshot): Step => {
   const actual = snap.app;
   if (!actual) return step({ id: 'app', action: 'skip', subject: '-' });
-  const preAuthorize = Object.fromEntries(Object.entries(wanted.preAuthorize ?? {}).filter(([id]) => !actual.permissionSetIds.includes(id)));
+  const preAuthorize = permissionSetsToSelect(wanted, actual, snap.targetPermissionSetId);
+  const runAs = runAsChange(wanted, actual);
   const patch: AppPatch = {
     pkceOff: wanted.pkceRequired === false && actual.pkceRequired,
     namedUserJwtOff: wanted.namedUserJwt === false && actual.namedUserJwt,
@@ -302,6 +321,7 @@ const appChangeStep = (wanted: AppSettingsChange, snap: OrgSnapshot): Step => {
     refreshValidUntilRevoked: wanted.refreshTokenPolicy?.type === 'infinite' && actual.refreshTokenPolicy.type !== 'infinite',
     relaxIp: wanted.ipRelaxation === 'BYPASS' && actual.ipRelaxation !== 'BYPASS',
     addPermissionSets: preAuthorize,
+    ...(runAs ? { runAsUsername: runAs } : {}),
   };
   const changes: Change[] = [
     ...(patch.pkceOff ? [change('app.pkce')] : []),
@@ -310,6 +330,7 @@ const appChangeStep = (wanted: AppSettingsChange, snap: OrgSnapshot): Step => {
     ...Object.values(preAuthorize).map((name) => change('app.select', name)),
     ...(patch.refreshValidUntilRevoked ? [change('app.refresh-token-policy', formatRefreshPolicy(actual.refreshTokenPolicy), 'infinite')] : []),
     ...(patch.relaxIp ? [change('app.ip-relaxation', actual.ipRelaxation, 'BYPASS')] : []),
+    ...(runAs ? [change('app.run-as', actual.runAsUsername ?? 'none', runAs)] : []),
   ];
   if (!changes.length) return step({ id: 'app', action: 'unchanged', subject: actual.name });
   return step({ id: 'app', action: 'update', subject: actual.name, changes, ops: [{ kind: 'patch-app', app: { kind: actual.kind, name: actual.name }, patch }] });

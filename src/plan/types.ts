@@ -26,7 +26,11 @@ export type StepId =
   /** rotate: the key pair the app trusted before, proved refused and removed. */
   | 'previous-key'
   /** rotate: a new consumer key and secret staged, promoted, and the previous set kept or deleted. */
-  | 'staged-credentials';
+  | 'staged-credentials'
+  // migrate: the old user's permission sets unassigned (in place), its tokens revoked, the old user deactivated
+  | 'old-permission-sets'
+  | 'old-tokens'
+  | 'old-user';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 

@@ -15,3 +15,15 @@ export const API_INTEGRATION_PSL = 'SalesforceAPIIntegrationPsl';
 
 /** PermissionSetLicense.MasterLabel of the same license, as Setup shows it. */
 export const API_INTEGRATION_PSL_LABEL = 'Salesforce API Integration';
+
+/**
+ * Standard objects a permission set on the Salesforce API Integration permission set license can grant, as Salesforce
+ * Help names them for the Salesforce Integration license ("Give Integration Users API Only Access",
+ * integration_user.htm; the Edition Comparison names "selected others"): custom objects (`__c`) are allowed too.
+ * An object outside the list is reported as dropped by a migration; the list errs on the side of the documented.
+ */
+export const INTEGRATION_LICENSE_OBJECTS: readonly string[] = ['Account', 'Contact', 'Lead', 'Opportunity', 'Case', 'Task', 'Event', 'ContentDocument', 'ContentVersion'];
+
+/** The object can be granted on the Salesforce API Integration permission set license. */
+export const integrationLicenseAllows = (object: string): boolean =>
+  /__c$/i.test(object) || INTEGRATION_LICENSE_OBJECTS.some((o) => o.toLowerCase() === object.toLowerCase());

@@ -547,6 +547,14 @@ const defs: Array<{
       ...AUDIT,
     },
   })),
+  {
+    /* Campaign (Object Reference): a standard object outside those Help names for the Salesforce Integration
+       license (Account, Contact, Lead, Opportunity, Case, Task, Event, custom objects, ContentDocument,
+       ContentVersion, governance-facts.md §5), so the emulator's licenses do not allow it (unconfirmed reading). */
+    name: 'Campaign',
+    keyPrefix: '701',
+    fields: { Name: { type: 'string' as FieldType, required: true }, OwnerId: ref('User', 'Owner'), IsActive: 'boolean' as FieldType, ...AUDIT },
+  },
 ];
 
 export type Schema = Map<string, ObjectDef>;

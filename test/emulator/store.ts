@@ -84,6 +84,14 @@ export type EmulatorSettings = {
    * license (integration_user.htm; governance-facts.md §5).
    */
   licenseObjects?: Record<string, string[] | '*'>;
+  /**
+   * Which user licenses a user may be moved to by changing ProfileId, by UserLicense Name ("*" = any). A change of
+   * profile to one of another license moves the user to that license (Help, "Change a User's License"; practitioners
+   * move integration users to the Salesforce Integration license by assigning "Minimum Access - API Only
+   * Integrations", governance-facts.md §5, third-party). Which pairs Salesforce accepts is not published as a table:
+   * unlisted licenses allow any change (unconfirmed); a fixture can refuse a pair to test the other reading.
+   */
+  licenseChanges?: Record<string, string[] | '*'>;
 };
 
 export type Fixture = {
@@ -574,6 +582,7 @@ export class OrgStore {
           ['Username']
         );
       }
+      if (before && before.ProfileId !== record.ProfileId) this.checkLicenseChange(before, record);
       const becomesActive = record.IsActive !== false && (!before || before.IsActive === false || before.ProfileId !== record.ProfileId);
       if (becomesActive) {
         const lic = this.licenseOfUser(record);
@@ -722,6 +731,38 @@ export class OrgStore {
     }
   }
 
+  /**
+   * A profile change that moves the user to another user license (governance-facts.md §5; texts third-party,
+   * status code unconfirmed): a license the user may not move to answers FIELD_INTEGRITY_EXCEPTION "You can only
+   * assign profiles that are compatible with the user's license"; a permission set the user holds that the new
+   * license (with the permission set licenses the user holds) does not allow answers "The user license doesn't
+   * allow the permission: Read Campaigns", or, for a set tied to another user license, "The user license doesn't
+   * allow the permission set's license.". Nothing is changed.
+   */
+  private checkLicenseChange(before: SRecord, record: SRecord): void {
+    const from = this.licenseOfUser(before);
+    const to = this.licenseOfUser(record);
+    if (from === undefined || to === undefined || from.Id === to.Id) return;
+    const allowed = this.settings.licenseChanges?.[String(from.Name)] ?? '*';
+    const refused = allowed === '*' ? false : !allowed.includes(String(to.Name));
+    if (refused) {
+      throw new ApiError('FIELD_INTEGRITY_EXCEPTION', "You can only assign profiles that are compatible with the user's license", 400, ['ProfileId']);
+    }
+    for (const a of this.all('PermissionSetAssignment').filter((x) => x.AssigneeId === record.Id)) {
+      const ps = this.get(String(a.PermissionSetId));
+      if (!ps || ps.IsOwnedByProfile === true) continue;
+      if (ps.LicenseId && this.typeOf(String(ps.LicenseId)) === 'UserLicense' && ps.LicenseId !== to.Id) {
+        throw new ApiError('FIELD_INTEGRITY_EXCEPTION', "The user license doesn't allow the permission set's license.", 400, ['ProfileId']);
+      }
+      for (const op of this.all('ObjectPermissions').filter((o) => o.ParentId === ps.Id)) {
+        const granted = OBJECT_PERMISSION_LABELS.filter(([field]) => op[field] === true).map(([, verb]) => verb);
+        if (granted.length && !this.userMayHold(record, String(op.SobjectType))) {
+          throw new ApiError('FIELD_INTEGRITY_EXCEPTION', `The user license doesn't allow the permission: ${granted[0]} ${pluralLabel(String(op.SobjectType))}`, 400, ['ProfileId']);
+        }
+      }
+    }
+  }
+
   /** Assigning a permission set whose object permissions the user's licenses do not allow (Help 001233479; Veeva KB, third-party text). */
   private checkAssignmentLicense(assignment: SRecord): void {
     const ps = this.get(String(assignment.PermissionSetId));
@@ -846,6 +887,7 @@ const PLURAL_LABELS: Record<string, string> = {
   Case: 'Cases',
   Task: 'Tasks',
   Event: 'Events',
+  Campaign: 'Campaigns',
 };
 const pluralLabel = (object: string): string => PLURAL_LABELS[object] ?? object;
 
