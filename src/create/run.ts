@@ -13,7 +13,7 @@ import { buildSpec, sandboxNameFromSubdomain, validateAgainstOrg, type Integrati
 import { ApiCallError, describeObjects, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
 import { applyPlan, outcomeExitCode } from '../plan/apply.js';
 import { PlanBlocked } from '../plan/plan.js';
-import { blockedError, plannedResults, renderSteps, type RenderedStep } from '../plan/render.js';
+import { blockedError, plannedResults, recoveryTexts, renderSteps, type RenderedStep } from '../plan/render.js';
 import type { Plan, StepId, StepResult } from '../plan/types.js';
 import { defaultOutputDir, keyFilesOf, planIntegration, RUNBOOK_FILE, SECRET_FILE, SPEC_FILE, type LocalCredentials } from './plan.js';
 
@@ -233,6 +233,9 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     retryIntervalMs: opts.retryIntervalMs,
   });
   opts.progress?.stage('report');
+  // Writes whose answer was lost were read back, not sent twice: say what was found and what was sent again.
+  const recovered = recoveryTexts(transport.recoveries);
+  recovered.forEach((w) => opts.progress?.warn(w));
   const keys = keyFilesOf(spec, outputDir);
   const jwt = spec.flow === 'jwt';
   const documents = isDone(outcome.results, 'documents');
@@ -247,6 +250,7 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     specFile: documents ? join(outputDir, SPEC_FILE) : undefined,
     verified: opts.verify && isDone(outcome.results, 'verify'),
     steps: renderSteps(outcome.results),
+    warnings: [...p.warnings, ...recovered],
   };
   return { result, plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
 };

@@ -1,6 +1,6 @@
 /*
  * Fault injection: the next N requests matching a method + path pattern (or a SOAP operation) are answered
- * with a given status and Salesforce error body, delayed, or dropped. Set in a fixture's `emulator.faults`
+ * with a given status and Salesforce error body, delayed, or dropped (before processing, or after it: afterCommit). Set in a fixture's `emulator.faults`
  * or programmatically through Emulator.injectFault().
  */
 import type { EmuRequest, EmuResponse } from './http.js';
@@ -23,6 +23,11 @@ export type FaultSpec = {
   delayMs?: number;
   /** Close the connection without an answer. */
   drop?: boolean;
+  /**
+   * Process the request as usual (the org commits it), then close the connection without an answer: the client
+   * cannot tell whether its write landed. What a load balancer timeout or a network cut after the commit looks like.
+   */
+  afterCommit?: boolean;
 };
 
 /** Salesforce's texts for the common transient errors (wire/rest-error-request-limit-exceeded-403.json). */
@@ -70,6 +75,7 @@ export class Faults {
 
 /** The answer a fault gives, or undefined when it only delays. */
 export const faultResponse = (fault: FaultSpec, soap: boolean): EmuResponse | undefined => {
+  if (fault.afterCommit) return undefined;
   if (fault.drop) return { status: 0, drop: true };
   if (!fault.status) return undefined;
   const errorCode = fault.errorCode ?? (fault.status === 503 ? 'SERVER_UNAVAILABLE' : 'UNKNOWN_EXCEPTION');
