@@ -5,28 +5,50 @@ import { errorCodesSection } from '../../cli/exit-codes.js';
 // The domain and the renderers load only when the command runs, so --help stays fast.
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
-import type { DoctorResult, OrgReport } from '../../doctor/types.js';
+import type { DoctorResult, OrgFailure, OrgReport } from '../../doctor/types.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.doctor');
 
 export type { DoctorResult, OrgReport } from '../../doctor/types.js';
 
-/** The orgs to check: each --target-org, or the default org. */
-const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: Org; name: string }>> => {
-  const names = targets?.length ? targets : [undefined];
-  try {
-    return await Promise.all(
-      names.map(async (aliasOrUsername) => {
-        const org = await Org.create({ aliasOrUsername });
-        return { org, name: aliasOrUsername ?? org.getUsername() ?? '' };
-      })
-    );
-  } catch (e) {
-    if (!targets?.length) throw messages.createError('error.NoOrg');
-    throw e;
+/** The orgs to check: each --target-org (an alias that does not resolve is that org's failure), or the default org. */
+const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org?: Org; name: string; error?: unknown }>> => {
+  if (!targets?.length) {
+    try {
+      const org = await Org.create({});
+      return [{ org, name: org.getUsername() ?? '' }];
+    } catch {
+      throw messages.createError('error.NoOrg');
+    }
   }
+  return Promise.all(
+    targets.map((aliasOrUsername) =>
+      Org.create({ aliasOrUsername }).then(
+        (org) => ({ org, name: aliasOrUsername }),
+        (error: unknown) => ({ name: aliasOrUsername, error })
+      )
+    )
+  );
 };
+
+/** An org's error as its outcome in the result: 69 means unreachable. */
+const orgFailure = (targetOrg: string, e: unknown): OrgFailure => {
+  const err = e as { name?: unknown; message?: unknown; exitCode?: unknown; actions?: unknown };
+  return {
+    targetOrg,
+    unreachable: err?.exitCode === 69,
+    error: typeof err?.name === 'string' ? err.name : 'Error',
+    message: typeof err?.message === 'string' ? err.message : String(e),
+    ...(Array.isArray(err?.actions) && err.actions.length ? { actions: err.actions.map(String) } : {}),
+  };
+};
+
+/** An org that could not be checked, in words: its error and what to do. */
+const orgFailureLines = (failure: OrgFailure): string[] => [
+  messages.getMessage(failure.unreachable ? 'info.orgUnreachable' : 'info.orgFailed', [failure.message]),
+  ...(failure.actions ?? []).map((a) => `  ${a}`),
+];
 
 /** The human report as plain text, for --output-file. */
 const humanText = async (result: DoctorResult): Promise<string[]> => {
@@ -41,6 +63,7 @@ const humanText = async (result: DoctorResult): Promise<string[]> => {
     }
     lines.push(...r.applied, ...r.explanation, r.summary, '');
   }
+  for (const failure of result.orgFailures ?? []) lines.push(messages.getMessage('info.orgFailedTitle', [failure.targetOrg]), ...orgFailureLines(failure), '');
   if (result.explanation) lines.push(...humanExplanation(result.explanation, { unicode: false }));
   return lines;
 };
@@ -116,17 +139,37 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const fix: FixOptions | undefined = flags.fix
       ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] }
       : undefined;
-    // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
-    const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
+    // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one. Over
+    // several orgs each keeps its outcome: a report, or the error that stopped it (one org alone throws its error).
+    const outcomes = await Promise.all(
+      orgs.map(({ org, name, error }) =>
+        (error || !org ? Promise.reject(error) : diagnoseOrg(org, name, opts, fix)).then(
+          (report: OrgReport) => ({ report }),
+          (e: unknown) => ({ failure: e, name })
+        )
+      )
+    );
+    const single = outcomes.length === 1 ? outcomes[0] : undefined;
+    if (single && 'failure' in single) throw single.failure;
+    const reports = outcomes.flatMap((o) => ('report' in o ? [o.report] : []));
+    const orgFailures = outcomes.flatMap((o) => ('failure' in o ? [orgFailure(o.name, o.failure)] : []));
     const failOn = flags['fail-on'];
     // A read the org refused leaves checks unable to run: the run cannot vouch for the integration.
-    const failed = reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0) || Boolean(r.readFailures?.some((f) => f.skippedChecks)));
-    const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
+    const failed =
+      orgFailures.length > 0 ||
+      reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0) || Boolean(r.readFailures?.some((f) => f.skippedChecks)));
+    const result: DoctorResult = {
+      reports,
+      ...(orgFailures.length ? { orgFailures } : {}),
+      failed,
+      ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}),
+    };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
     // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
     const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
-    if (partial) {
+    if (orgFailures.some((f) => f.unreachable)) process.exitCode = 69;
+    else if (partial) {
       this.warn(messages.getMessage('info.partial'));
       process.exitCode = 68;
     } else if (failed) process.exitCode = 1;
@@ -161,6 +204,10 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
         this.table({ data: render.stepRows(report.fixPlan), columns: render.STEP_COLUMNS, title: messages.getMessage('info.fixPlanTitle') });
       }
       [...r.applied, ...r.explanation, r.summary].forEach((line) => this.log(line));
+    }
+    for (const failure of result.orgFailures ?? []) {
+      this.styledHeader(messages.getMessage('info.orgFailedTitle', [failure.targetOrg]));
+      orgFailureLines(failure).forEach((line) => this.log(line));
     }
     if (result.explanation) humanExplanation(result.explanation).forEach((line) => this.log(line));
   }
