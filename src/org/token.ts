@@ -9,6 +9,7 @@
  */
 /* eslint-disable camelcase -- OAuth's wire format: grant_type, access_token, instance_url */
 import { createSign, randomUUID } from 'node:crypto';
+import { Logger } from '@salesforce/core';
 import { OAuth2 } from '@jsforce/jsforce-node';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
 import type { Flow, LiveResult, OrgInfo } from './types.js';
@@ -52,6 +53,9 @@ export const jwtAssertion = (args: { clientId: string; username: string; audienc
 };
 
 type Issued = { accessToken: string; instanceUrl: string };
+
+/** Debug lines of the token endpoint and the REST call (SF_LOG_LEVEL=debug): method, path, outcome; never a token, assertion or secret. */
+const debug = (line: string): void => void Logger.childFromRoot('integration:token').debug(line);
 type TokenAnswer = { ok: true; issued: Issued } | { ok: false; error: string; errorDescription: string };
 
 /** jsforce's OAuth2 raises Salesforce's `error` as the Error's name and `error_description` as its message. */
@@ -85,12 +89,19 @@ const requestToken = async (tokenUrl: string, request: TokenRequest, audience: s
     request.flow === 'jwt'
       ? { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion({ ...request, audience }) }
       : { grant_type: 'client_credentials' };
+  const label = `POST ${new URL(tokenUrl).origin}/services/oauth2/token (${request.flow === 'jwt' ? 'jwt-bearer' : 'client_credentials'})`;
   try {
     const body = (await oauth2.requestToken(params)) as unknown as { access_token?: unknown; instance_url?: unknown };
-    if (typeof body?.access_token !== 'string') return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.' };
+    if (typeof body?.access_token !== 'string') {
+      debug(`${label} answered without an access token`);
+      return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.' };
+    }
+    debug(`${label} ok`);
     return { ok: true, issued: { accessToken: body.access_token, instanceUrl: String(body.instance_url ?? tokenUrl) } };
   } catch (e) {
-    return { ok: false, ...tokenError(e) };
+    const failure = tokenError(e);
+    debug(`${label} failed: ${failure.error}`);
+    return { ok: false, ...failure };
   }
 };
 
@@ -102,6 +113,7 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
       url: `${issued.instanceUrl.replace(/\/$/, '')}/services/data/v${apiVersion}/`,
       headers: { authorization: `Bearer ${issued.accessToken}`, accept: 'application/json' },
     });
+    debug(`GET /services/data/v${apiVersion}/ with the new token: ${response.statusCode}`);
     if (response.statusCode < 400) return { ok: true, status: response.statusCode };
     let first: { errorCode?: string; message?: string } | undefined;
     try {
@@ -111,6 +123,7 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
     }
     return { ok: false, status: response.statusCode, error: first ? `${first.errorCode ?? ''}: ${first.message ?? ''}` : `HTTP ${response.statusCode}` };
   } catch (e) {
+    debug(`GET /services/data/v${apiVersion}/ with the new token failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, status: 0, error: e instanceof Error ? e.message : String(e) };
   }
 };
@@ -137,6 +150,7 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
     if (!transient || Date.now() >= deadline) {
       return { tokenExchange: { ok: false, error: answer.error, errorDescription: answer.errorDescription, loginUrl: tokenUrl, audience } };
     }
+    debug(`the app has not propagated yet (${answer.error}): asking the token endpoint again`);
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));
   }
@@ -150,9 +164,11 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
 export const revokeToken = async (instanceUrl: string, token: string): Promise<{ ok: boolean; gone?: boolean; error?: string }> => {
   try {
     await new OAuth2({ loginUrl: new URL(instanceUrl).origin }).revokeToken(token);
+    debug('POST /services/oauth2/revoke ok');
     return { ok: true };
   } catch (e) {
     const { error, errorDescription } = tokenError(e);
+    debug(`POST /services/oauth2/revoke: ${error}`);
     return error === 'invalid_token' ? { ok: true, gone: true } : { ok: false, error: `${error}: ${errorDescription}` };
   }
 };

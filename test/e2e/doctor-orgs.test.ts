@@ -54,7 +54,7 @@ describe('sf integration doctor over several orgs, one of them unreachable (real
     const file = join(sf.home, 'doctor.xml');
     const r = await sf.run(['integration', 'doctor', '-o', 'ok', '-o', 'unreachable', '--name', appName, '--result-format', 'junit', '--output-file', file], env);
     expect(r.code, r.stdout + r.stderr).to.equal(69);
-    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (n) => n === 'testsuite' || n === 'testcase' }).parse(await readFile(file, 'utf8')) as {
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (n): boolean => n === 'testsuite' || n === 'testcase' }).parse(await readFile(file, 'utf8')) as {
       testsuites: { '@_tests': string; '@_failures': string; testsuite: Suite[] };
     };
     const suites = xml.testsuites.testsuite;

@@ -32,6 +32,30 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org?:
   );
 };
 
+/**
+ * Every org checked concurrently; over several orgs each keeps its outcome: a report, or the error that stopped it.
+ * One org alone throws its error, as a single-org command does.
+ */
+const checkOrgs = async (
+  orgs: Array<{ org?: Org; name: string; error?: unknown }>,
+  diagnose: (org: Org, name: string) => Promise<OrgReport>
+): Promise<{ reports: OrgReport[]; orgFailures: OrgFailure[] }> => {
+  const outcomes = await Promise.all(
+    orgs.map(({ org, name, error }) =>
+      (error || !org ? Promise.reject(error) : diagnose(org, name)).then(
+        (report: OrgReport) => ({ report }),
+        (e: unknown) => ({ failure: e, name })
+      )
+    )
+  );
+  const single = outcomes.length === 1 ? outcomes[0] : undefined;
+  if (single && 'failure' in single) throw single.failure;
+  return {
+    reports: outcomes.flatMap((o) => ('report' in o ? [o.report] : [])),
+    orgFailures: outcomes.flatMap((o) => ('failure' in o ? [orgFailure(o.name, o.failure)] : [])),
+  };
+};
+
 /** An org's error as its outcome in the result: 69 means unreachable. */
 const orgFailure = (targetOrg: string, e: unknown): OrgFailure => {
   const err = e as { name?: unknown; message?: unknown; exitCode?: unknown; actions?: unknown };
@@ -42,6 +66,13 @@ const orgFailure = (targetOrg: string, e: unknown): OrgFailure => {
     message: typeof err?.message === 'string' ? err.message : String(e),
     ...(Array.isArray(err?.actions) && err.actions.length ? { actions: err.actions.map(String) } : {}),
   };
+};
+
+/** 69 when an org could not be reached, else 68 when a repair stopped half way, else 1 when anything failed. */
+const exitCodeOf = (orgFailures: OrgFailure[], partial: boolean, failed: boolean): number | undefined => {
+  if (orgFailures.some((f) => f.unreachable)) return 69;
+  if (partial) return 68;
+  return failed ? 1 : process.exitCode === undefined ? undefined : Number(process.exitCode);
 };
 
 /** An org that could not be checked, in words: its error and what to do. */
@@ -139,20 +170,8 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const fix: FixOptions | undefined = flags.fix
       ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] }
       : undefined;
-    // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one. Over
-    // several orgs each keeps its outcome: a report, or the error that stopped it (one org alone throws its error).
-    const outcomes = await Promise.all(
-      orgs.map(({ org, name, error }) =>
-        (error || !org ? Promise.reject(error) : diagnoseOrg(org, name, opts, fix)).then(
-          (report: OrgReport) => ({ report }),
-          (e: unknown) => ({ failure: e, name })
-        )
-      )
-    );
-    const single = outcomes.length === 1 ? outcomes[0] : undefined;
-    if (single && 'failure' in single) throw single.failure;
-    const reports = outcomes.flatMap((o) => ('report' in o ? [o.report] : []));
-    const orgFailures = outcomes.flatMap((o) => ('failure' in o ? [orgFailure(o.name, o.failure)] : []));
+    // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
+    const { reports, orgFailures } = await checkOrgs(orgs, (org, name) => diagnoseOrg(org, name, opts, fix));
     const failOn = flags['fail-on'];
     // A read the org refused leaves checks unable to run: the run cannot vouch for the integration.
     const failed =
@@ -168,11 +187,8 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
     // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
     const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
-    if (orgFailures.some((f) => f.unreachable)) process.exitCode = 69;
-    else if (partial) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    } else if (failed) process.exitCode = 1;
+    if (partial && !orgFailures.some((f) => f.unreachable)) this.warn(messages.getMessage('info.partial'));
+    process.exitCode = exitCodeOf(orgFailures, partial, failed);
     return result;
   }
 
