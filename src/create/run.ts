@@ -15,7 +15,7 @@ import { buildSpec, sandboxNameFromSubdomain, validateAgainstOrg, type Integrati
 import { ApiCallError, checkConnectedAppCreation, objectCatalogue, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
 import { applyPlan, outcomeExitCode, type ApplyOptions } from '../plan/apply.js';
 import { PlanBlocked } from '../plan/plan.js';
-import { blockedError, plannedResults, renderSteps, type RenderedStep } from '../plan/render.js';
+import { blockedError, plannedResults, recoveryTexts, renderSteps, type RenderedStep } from '../plan/render.js';
 import type { Plan, StepId, StepResult } from '../plan/types.js';
 import { assertOwnsCredentials } from './ownership.js';
 import { missingPermissions } from './preconditions.js';
@@ -272,6 +272,9 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     retryIntervalMs: opts.retryIntervalMs,
   });
   opts.progress?.stage('report');
+  // Writes whose answer was lost were read back, not sent twice: say what was found and what was sent again.
+  const recovered = recoveryTexts(transport.recoveries);
+  recovered.forEach((w) => opts.progress?.warn(w));
   const keys = keyFilesOf(spec, outputDir);
   const jwt = spec.flow === 'jwt';
   const documents = isDone(outcome.results, 'documents');
@@ -286,6 +289,7 @@ export const runCreate = async (org: Org, opts: CreateOptions): Promise<CreateOu
     specFile: documents ? join(outputDir, SPEC_FILE) : undefined,
     verified: opts.verify && isDone(outcome.results, 'verify'),
     steps: renderSteps(outcome.results),
+    warnings: [...p.warnings, ...recovered],
   };
   const exitCode = outcomeExitCode(outcome);
   const concurrent = concurrentCreate(plan, outcome.results);

@@ -30,9 +30,25 @@ export type OrgReport = {
   fixPlan?: RenderedStep[];
 };
 
+/**
+ * An org doctor could not check: it could not be reached (exit 69), or reading it failed otherwise. Over several
+ * orgs, one such org costs nobody else's report: each keeps its outcome.
+ */
+export type OrgFailure = {
+  targetOrg: string;
+  /** True when the org could not be reached (network, expired session): the run exits 69. */
+  unreachable: boolean;
+  /** The error's name and message (never a token). */
+  error: string;
+  message: string;
+  actions?: string[];
+};
+
 /** --json result of `sf integration doctor`: one report per --target-org; the explanation alone without an org. */
 export type DoctorResult = {
   reports: OrgReport[];
+  /** Orgs that could not be checked, each with its error, in --target-org order. */
+  orgFailures?: OrgFailure[];
   explanation?: Explanation;
   /** True when some check reached --fail-on. */
   failed: boolean;

@@ -8,7 +8,7 @@ import { ecaIpRelaxation, ecaRefreshFields, formatRefreshPolicy } from '../sales
 import type { AppSettings } from './types.js';
 import { ECA_PARTS, componentXml, packageXml, permissionSetReferenceForm, type Component } from './app-metadata.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
-import { ApiCallError, type Transport } from './transport.js';
+import { ApiCallError, failureText, writeFailure, type Transport } from './transport.js';
 
 export type AppWrite = {
   app: AppSettings;
@@ -115,22 +115,72 @@ export const deployEca = async (transport: Transport, w: AppWrite): Promise<{ ap
   return { appId: id };
 };
 
-/** Deploys components and waits for the result; component failures become one ApiCallError. */
+/** A retrieved value and a written one mean the same: booleans and numbers as text, a certificate whatever its line breaks. */
+const sameValue = (key: string, retrieved: unknown, written: unknown): boolean => {
+  const norm = (v: unknown): string => (key === 'certificate' ? String(v ?? '').replace(/\s+/g, '') : String(v ?? '').trim().toLowerCase());
+  if (key === 'commaSeparatedPermissionSet' && permissionSetReferenceForm(retrieved) === 'ids') {
+    // The org may answer the sets it selects by Id (eca-deploy.md §5): as many as written is what can be told.
+    return csvOf(retrieved).length === csvOf(written).length;
+  }
+  if (key.startsWith('commaSeparated')) return csvOf(norm(retrieved)).sort().join(',') === csvOf(norm(written)).sort().join(',');
+  return norm(retrieved) === norm(written);
+};
+
+/**
+ * After a deploy whose answer was lost: does the org hold the External Client App as written? It is retrieved by
+ * name, and every setting of every component deployed must read back as written. Answers what was found.
+ */
+const ecaInOrg = async (transport: Transport, comps: EcaComponent[]): Promise<boolean> => {
+  const header = comps.find((c) => c.type === 'ExternalClientApplication');
+  if (!header) return false;
+  const parts = await retrieveEca(transport, header.member);
+  return comps.every((c) => {
+    const held = parts[c.type];
+    return held !== undefined && Object.entries(c.component).every(([k, v]) => sameValue(k, held[k], v));
+  });
+};
+
+/**
+ * Starts a deploy and waits for the result; component failures become one ApiCallError. The deploy call is a write:
+ * when its answer is lost (a dropped connection, a 5xx), the app is read back by name first, and the deploy is sent
+ * again only when the org does not hold what it carried, so the org never gets it twice.
+ */
 const deployComponents = async (transport: Transport, comps: EcaComponent[]): Promise<DeploySuccess[]> => {
   const zip = await ecaDeployZip(comps, transport.apiVersion);
-  // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
-  const started = await transport.metadataCall(async (metadata) => (await metadata.deploy(zip, { rollbackOnError: true, singlePackage: true })) as unknown as { id: string });
+  const labels = comps.map((c) => `${c.type} ${c.member}`);
+  let started: { id: string } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    try {
+      // jsforce's deploy() answers a locator; awaiting it yields the AsyncResult with the deploy Id.
+      // eslint-disable-next-line no-await-in-loop
+      started = await transport.writeOnce('SOAP deploy', attempt, async (metadata) => (await metadata.deploy(zip, { rollbackOnError: true, singlePackage: true })) as unknown as { id: string });
+    } catch (e) {
+      const kind = writeFailure(e);
+      if (kind === 'final') throw e;
+      if (kind === 'unknown') {
+        // eslint-disable-next-line no-await-in-loop
+        const landed = await ecaInOrg(transport, comps);
+        transport.noteRecovery({ write: 'deploy', cause: failureText(e), found: landed ? labels : [], resent: landed || attempt >= transport.writeAttempts ? [] : labels });
+        // The org holds every component as written: the lost deploy did it (Ids are read by name later).
+        if (landed) return comps.map((c) => ({ componentType: c.type, fullName: c.member }));
+      }
+      if (attempt >= transport.writeAttempts) throw e;
+      // eslint-disable-next-line no-await-in-loop
+      await transport.pauseBeforeRetry('SOAP deploy', attempt, e);
+    }
+  }
+  const deployId = started.id;
   for (let attempt = 0; ; attempt++) {
     // eslint-disable-next-line no-await-in-loop
-    const result = await transport.metadataCall((metadata) => metadata.checkDeployStatus(started.id, true));
+    const result = await transport.metadataCall((metadata) => metadata.checkDeployStatus(deployId, true), 'checkDeployStatus');
     if (String(result.done) === 'true') {
       const details = (result.details ?? {}) as { componentFailures?: DeployFailure | DeployFailure[]; componentSuccesses?: DeploySuccess | DeploySuccess[] };
       if (String(result.success) === 'true') return asArray(details.componentSuccesses);
       const failures = asArray(details.componentFailures);
       const text = failures.map((f) => `${f.componentType ?? ''} ${f.fullName ?? ''}: ${f.problem ?? ''}`.trim()).join('\n');
-      throw new ApiCallError('DEPLOY_FAILED', text || `Deploy ${started.id} failed: ${String(result.status)}`);
+      throw new ApiCallError('DEPLOY_FAILED', text || `Deploy ${deployId} failed: ${String(result.status)}`);
     }
-    if (attempt > 120) throw new ApiCallError('DEPLOY_TIMEOUT', `Deploy ${started.id} did not finish.`);
+    if (attempt > 120) throw new ApiCallError('DEPLOY_TIMEOUT', `Deploy ${deployId} did not finish.`);
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
   }
@@ -167,8 +217,10 @@ export const upsertConnectedApp = (transport: Transport, w: AppWrite, permission
 
 /** upsertMetadata of one ConnectedApp; a failed save result becomes an ApiCallError. */
 const upsertConnectedAppComponent = async (transport: Transport, component: Component): Promise<void> => {
-  const result = await transport.metadataCall((metadata) =>
-    metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof metadata.upsert>[1])
+  // upsertMetadata creates or updates by fullName: sent again after a lost answer, it leaves the same one app.
+  const result = await transport.metadataCall(
+    (metadata) => metadata.upsert('ConnectedApp', component as unknown as Parameters<typeof metadata.upsert>[1]),
+    'upsertMetadata'
   );
   const first = (Array.isArray(result) ? result[0] : result) as { success?: unknown; errors?: unknown };
   if (String(first?.success) !== 'true') {

@@ -219,11 +219,12 @@ export const retrieveEca = async (transport: Transport, name: string): Promise<R
   // jsforce's RetrieveRequest type wants every Package field; the Metadata API needs only these.
   // retrieve() answers a locator; awaiting it yields the AsyncResult with the retrieve Id.
   const started = await transport.metadataCall(
-    async (m) => (await m.retrieve(request as unknown as Parameters<typeof m.retrieve>[0])) as unknown as { id: string }
+    async (m) => (await m.retrieve(request as unknown as Parameters<typeof m.retrieve>[0])) as unknown as { id: string },
+    'retrieve'
   );
   for (let attempt = 0; ; attempt++) {
     // eslint-disable-next-line no-await-in-loop
-    const status = await transport.metadataCall((m) => m.checkRetrieveStatus(started.id));
+    const status = await transport.metadataCall((m) => m.checkRetrieveStatus(started.id), 'checkRetrieveStatus');
     if (String(status.done) === 'true') {
       // eslint-disable-next-line no-await-in-loop
       return status.zipFile ? groupEcaFiles(await unzip(status.zipFile))[name] ?? {} : {};
@@ -236,7 +237,7 @@ export const retrieveEca = async (transport: Transport, name: string): Promise<R
 
 /** Reads a Connected App with readMetadata (CRUD is allowed for ConnectedApp). */
 export const readConnectedApp = async (transport: Transport, name: string): Promise<Component | undefined> => {
-  const result = (await transport.metadataCall((m) => m.read('ConnectedApp', name))) as unknown as Component | Component[];
+  const result = (await transport.metadataCall((m) => m.read('ConnectedApp', name), 'readMetadata')) as unknown as Component | Component[];
   const record = Array.isArray(result) ? result[0] : result;
   return record && str(record.fullName) ? record : undefined;
 };

@@ -9,6 +9,7 @@
  */
 /* eslint-disable camelcase -- OAuth's wire format: grant_type, access_token, instance_url */
 import { createSign, randomUUID } from 'node:crypto';
+import { Logger } from '@salesforce/core';
 import { OAuth2 } from '@jsforce/jsforce-node';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
 import { ApiCallError, withRetry } from './transport.js';
@@ -58,6 +59,9 @@ export const jwtAssertion = (args: { clientId: string; username: string; audienc
 };
 
 type Issued = { accessToken: string; instanceUrl: string };
+
+/** Debug lines of the token endpoint and the REST call (SF_LOG_LEVEL=debug): method, path, outcome; never a token, assertion or secret. */
+const debug = (line: string): void => void Logger.childFromRoot('integration:token').debug(line);
 type TokenAnswer = { ok: true; issued: Issued } | { ok: false; error: string; errorDescription: string; status: number };
 
 /** jsforce's OAuth2 raises Salesforce's `error` as the Error's name and `error_description` as its message. */
@@ -110,6 +114,7 @@ const requestToken = async (tokenUrl: string, request: TokenRequest, audience: s
     request.flow === 'jwt'
       ? { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion({ ...request, audience }) }
       : { grant_type: 'client_credentials', client_id: request.clientId, client_secret: request.clientSecret };
+  const label = `POST ${new URL(tokenUrl).origin}/services/oauth2/token (${request.flow === 'jwt' ? 'jwt-bearer' : 'client_credentials'})`;
   let response: { statusCode: number; body: string };
   try {
     response = await new Transport().httpRequest({
@@ -119,16 +124,26 @@ const requestToken = async (tokenUrl: string, request: TokenRequest, audience: s
       body: new URLSearchParams(params).toString(),
     });
   } catch (e) {
-    return { ok: false, ...tokenError(e), status: 0 };
+    const failure = tokenError(e);
+    debug(`${label} failed: ${failure.error}`);
+    return { ok: false, ...failure, status: 0 };
   }
-  if (response.statusCode >= 400) return { ok: false, ...failedAnswer(response.statusCode, String(response.body ?? '')) };
+  if (response.statusCode >= 400) {
+    const failure = failedAnswer(response.statusCode, String(response.body ?? ''));
+    debug(`${label} failed: ${failure.status} ${failure.error}`);
+    return { ok: false, ...failure };
+  }
   let body: { access_token?: unknown; instance_url?: unknown } | undefined;
   try {
     body = JSON.parse(response.body) as typeof body;
   } catch {
     body = undefined;
   }
-  if (typeof body?.access_token !== 'string') return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.', status: response.statusCode };
+  if (typeof body?.access_token !== 'string') {
+    debug(`${label} answered without an access token`);
+    return { ok: false, error: 'invalid_response', errorDescription: 'The token endpoint answered without an access token.', status: response.statusCode };
+  }
+  debug(`${label} ok`);
   return { ok: true, issued: { accessToken: body.access_token, instanceUrl: String(body.instance_url ?? tokenUrl) } };
 };
 
@@ -140,6 +155,7 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
       url: `${issued.instanceUrl.replace(/\/$/, '')}/services/data/v${apiVersion}/`,
       headers: { authorization: `Bearer ${issued.accessToken}`, accept: 'application/json' },
     });
+    debug(`GET /services/data/v${apiVersion}/ with the new token: ${response.statusCode}`);
     if (response.statusCode < 400) return { ok: true, status: response.statusCode };
     let first: { errorCode?: string; message?: string } | undefined;
     try {
@@ -149,6 +165,7 @@ const restCall = async (issued: Issued, apiVersion: string): Promise<NonNullable
     }
     return { ok: false, status: response.statusCode, error: first ? `${first.errorCode ?? ''}: ${first.message ?? ''}` : `HTTP ${response.statusCode}` };
   } catch (e) {
+    debug(`GET /services/data/v${apiVersion}/ with the new token failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, status: 0, error: e instanceof Error ? e.message : String(e) };
   }
 };
@@ -210,6 +227,7 @@ export const exchangeToken = async (org: TokenHosts, request: TokenRequest, opts
     // rotate: a replaced certificate refuses the new key with "invalid assertion" until it has propagated.
     const propagating = PROPAGATION_ERRORS.test(pair) || (opts.awaitCertificate === true && /invalid assertion/i.test(pair));
     if (!propagating || Date.now() >= deadline) return { tokenExchange: failed };
+    debug(`the app has not propagated yet (${answer.error}): asking the token endpoint again`);
     // eslint-disable-next-line no-await-in-loop
     await new Promise((r) => setTimeout(r, opts.retryIntervalMs ?? 15_000));
   }
@@ -240,12 +258,14 @@ export const revokeToken = async (instanceUrl: string, token: string): Promise<{
         throw new ApiCallError(error, errorDescription, Number(/^ERROR_HTTP_(\d+)$/.exec(error)?.[1] ?? 0) || undefined);
       }
     });
+    debug('POST /services/oauth2/revoke ok');
     return { ok: true };
   } catch (e) {
     if (!(e instanceof ApiCallError)) {
       const { error, errorDescription } = tokenError(e);
       return { ok: false, error: `${error}: ${errorDescription}` };
     }
+    debug(`POST /services/oauth2/revoke: ${e.errorCode}`);
     return e.errorCode === 'invalid_token' ? { ok: true, gone: true } : { ok: false, error: `${e.errorCode}: ${e.message}` };
   }
 };

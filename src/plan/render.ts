@@ -50,3 +50,13 @@ export const blockedError = (e: PlanBlocked): SfError => {
   const first = e.problems[0];
   return refusals.createError(first.key, first.tokens.map(String));
 };
+
+/**
+ * What was done about writes whose answer was lost (a dropped connection, a 5xx): what the org was found to hold and
+ * what was sent again. Every command that writes adds these to its warnings.
+ */
+export const recoveryTexts = (recoveries: ReadonlyArray<{ write: string; cause: string; found: string[]; resent: string[] }>): string[] =>
+  recoveries.map((r) => {
+    const list = (items: string[]): string => (items.length ? items.join('; ') : planText('recovery.nothing'));
+    return planText('recovery', [r.write, r.cause, list(r.found), list(r.resent)]);
+  });

@@ -2,12 +2,13 @@
  * JUnit XML of `sf integration doctor --result-format junit`, for CI: one <testsuite> per org, one <testcase> per
  * check (classname integration.doctor.<group>, name the check id). fail is a <failure>; warn passes with its finding
  * in <system-out>, or is a <failure> too when --fail-on is warn; skip is <skipped> with the reason. Built with
- * fast-xml-parser's XMLBuilder, which escapes text and attributes. Pure: the command writes the string.
+ * fast-xml-parser's XMLBuilder, which escapes text and attributes. An org that could not be checked is a suite of one
+ * failing testcase with its error. Pure: the command writes the string.
  */
 import { XMLBuilder } from 'fast-xml-parser';
 import type { CheckResult } from '../checks/types.js';
 import { hostOf } from '../salesforce/hosts.js';
-import type { DoctorResult, OrgReport } from '../doctor/types.js';
+import type { DoctorResult, OrgFailure, OrgReport } from '../doctor/types.js';
 import { humanExplanation, orderChecks, reportMessages } from './doctor-human.js';
 
 export type FailOn = 'fail' | 'warn';
@@ -96,6 +97,34 @@ const testsuite = (report: OrgReport, index: number, failOn: FailOn, options: Ju
   return suite;
 };
 
+/**
+ * An org that could not be checked: a suite of one failing testcase (integration.doctor.org / org-reachable, or
+ * org-read when reading failed otherwise) carrying the org's error, so CI shows the org as failed, not as missing.
+ */
+const failureSuite = (failure: OrgFailure, index: number, options: JunitOptions): XmlNode => ({
+  '@_name': attr(failure.targetOrg),
+  '@_id': index,
+  '@_tests': 1,
+  '@_failures': 1,
+  '@_errors': 0,
+  '@_skipped': 0,
+  '@_time': seconds(options.durationMs),
+  ...(options.timestamp ? { '@_timestamp': options.timestamp.toISOString().replace(/\.\d{3}Z$/, '') } : {}),
+  properties: { property: [{ '@_name': 'target-org', '@_value': attr(failure.targetOrg) }] },
+  testcase: [
+    {
+      '@_name': failure.unreachable ? 'org-reachable' : 'org-read',
+      '@_classname': 'integration.doctor.org',
+      '@_time': '0.000',
+      failure: {
+        '@_message': attr(failure.message),
+        '@_type': failure.error,
+        '#text': text([failure.message, ...(failure.actions ?? [])].join('\n')),
+      },
+    },
+  ],
+});
+
 /** The explanation of `--error` run without an org: a suite with no tests whose output is the explanation. */
 const explanationSuite = (result: DoctorResult, index: number, options: JunitOptions): XmlNode[] =>
   result.explanation && result.reports.length === 0
@@ -118,14 +147,17 @@ const explanationSuite = (result: DoctorResult, index: number, options: JunitOpt
  * "<target org> (<instance host>)". `failOn` is the command's --fail-on: with 'warn', warnings are failures too.
  */
 export const junitReport = (result: DoctorResult, failOn: FailOn = 'fail', options: JunitOptions = {}): string => {
+  const failures = result.orgFailures ?? [];
   const suites = [
     ...result.reports.map((report, index) => testsuite(report, index, failOn, options)),
-    ...explanationSuite(result, result.reports.length, options),
+    ...failures.map((failure, i) => failureSuite(failure, result.reports.length + i, options)),
+    ...explanationSuite(result, result.reports.length + failures.length, options),
   ];
-  const all = counts(
+  const checked = counts(
     result.reports.flatMap((r) => r.checks),
     failOn
   );
+  const all = { ...checked, tests: checked.tests + failures.length, failures: checked.failures + failures.length };
   const document: XmlNode = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     testsuites: {

@@ -1,6 +1,6 @@
 /*
  * Fault injection: the next N requests matching a method + path pattern (or a SOAP operation) are answered
- * with a given status and Salesforce error body, delayed, or dropped. Set in a fixture's `emulator.faults`
+ * with a given status and Salesforce error body, delayed, or dropped (before processing, or after it: afterCommit). Set in a fixture's `emulator.faults`
  * or programmatically through Emulator.injectFault().
  */
 import type { EmuRequest, EmuResponse } from './http.js';
@@ -25,6 +25,11 @@ export type FaultSpec = {
   drop?: boolean;
   /** Let this many matching requests through first (a fault on the 5th revocation: after 4). */
   after?: number;
+  /**
+   * Process the request as usual (the org commits it), then close the connection without an answer: the client
+   * cannot tell whether its write landed. What a load balancer timeout or a network cut after the commit looks like.
+   */
+  afterCommit?: boolean;
 };
 
 /** Salesforce's texts for the common transient errors (wire/rest-error-request-limit-exceeded-403.json). */
@@ -52,7 +57,7 @@ export class Faults {
   }
 
   public pending(): FaultSpec[] {
-    return this.armed.filter((a) => a.remaining > 0).map(({ pattern, remaining, passed, ...spec }) => ({ ...spec, times: remaining, ...(pattern ? {} : {}), ...(spec.after ? { after: Math.max(0, spec.after - passed) } : {}) }));
+    return this.armed.filter((a) => a.remaining > 0).map(({ pattern, remaining, passed, ...spec }) => ({ ...spec, times: remaining, ...(spec.after ? { after: Math.max(0, spec.after - passed) } : {}) }));
   }
 
   /** Consumes and returns the first fault that matches the request, if any. */
@@ -76,6 +81,7 @@ export class Faults {
 
 /** The answer a fault gives, or undefined when it only delays. */
 export const faultResponse = (fault: FaultSpec, soap: boolean): EmuResponse | undefined => {
+  if (fault.afterCommit) return undefined;
   if (fault.drop) return { status: 0, drop: true };
   if (!fault.status) return undefined;
   const errorCode = fault.errorCode ?? (fault.status === 503 ? 'SERVER_UNAVAILABLE' : 'UNKNOWN_EXCEPTION');

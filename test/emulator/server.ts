@@ -123,27 +123,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     ...restRoutes(),
   ];
 
-  const handle = async (req: EmuRequest): Promise<EmuResponse> => {
-    if (req.path === '/__emulator/state' && req.method === 'GET') return json(200, store.dump());
-    if (req.path === '/__emulator/log' && req.method === 'GET') return json(200, { entries, writes: store.writeCount - writesAtClear });
-
-    let soapOperation: string | undefined;
-    if (req.path.startsWith('/services/Soap/')) {
-      try {
-        soapOperation = parseSoapRequest(req.body.toString('utf8')).operation;
-        req.log.soapOperation = soapOperation;
-      } catch {
-        /* the SOAP route answers the parse error */
-      }
-    }
-    const fault = faults.take(req, soapOperation);
-    if (fault) {
-      req.log.fault = JSON.stringify(fault);
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      const answer = faultResponse(fault, Boolean(soapOperation));
-      if (answer) return answer;
-    }
-
+  /** The routes: auth, then the handler of the first route that matches. */
+  const dispatchRoutes = async (req: EmuRequest): Promise<EmuResponse> => {
     for (const route of routes) {
       if (route.method !== '*' && route.method !== req.method) continue;
       const match = route.pattern.exec(req.path);
@@ -167,6 +148,34 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       }
     }
     return json(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+  };
+
+  const handle = async (req: EmuRequest): Promise<EmuResponse> => {
+    if (req.path === '/__emulator/state' && req.method === 'GET') return json(200, store.dump());
+    if (req.path === '/__emulator/log' && req.method === 'GET') return json(200, { entries, writes: store.writeCount - writesAtClear });
+
+    let soapOperation: string | undefined;
+    if (req.path.startsWith('/services/Soap/')) {
+      try {
+        soapOperation = parseSoapRequest(req.body.toString('utf8')).operation;
+        req.log.soapOperation = soapOperation;
+      } catch {
+        /* the SOAP route answers the parse error */
+      }
+    }
+    const fault = faults.take(req, soapOperation);
+    if (fault) {
+      req.log.fault = JSON.stringify(fault);
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      const answer = faultResponse(fault, Boolean(soapOperation));
+      if (answer) return answer;
+    }
+    if (fault?.afterCommit) {
+      // The org did the work; the answer is lost on the way back.
+      await dispatchRoutes(req);
+      return { status: 0, drop: true };
+    }
+    return dispatchRoutes(req);
   };
 
   const makeRequest = (method: string, url: URL, headers: IncomingHttpHeaders, body: Buffer, log: LogEntry): EmuRequest => ({

@@ -6,7 +6,7 @@ import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js
 // The domain and the renderers load only when the command runs, so --help stays fast.
 import type { DoctorOptions, FixOptions } from '../../doctor/run.js';
 import type { Plan } from '../../plan/types.js';
-import type { DoctorResult, OrgReport } from '../../doctor/types.js';
+import type { DoctorResult, OrgFailure, OrgReport } from '../../doctor/types.js';
 import type { LoadedSpecFile } from '../../desired/index.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
@@ -14,7 +14,11 @@ const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'i
 
 export type { DoctorResult, OrgReport } from '../../doctor/types.js';
 
-/** The orgs to check: each --target-org, or the default org. */
+/**
+ * The orgs to check: each --target-org, or the default org. An org name nobody logged in to is bad input (exit 2),
+ * like a misspelt flag, and is refused before any org is read; an org that is known but cannot be reached is that
+ * org's outcome (checkOrgs).
+ */
 const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: Org; name: string }>> => {
   const names = targets?.length ? targets : [undefined];
   try {
@@ -25,11 +29,59 @@ const resolveOrgs = async (targets: string[] | undefined): Promise<Array<{ org: 
       })
     );
   } catch (e) {
-    // An org name nobody logged in to is bad input (exit 2), like a misspelt flag.
     if (!targets?.length) return badInput(messages.createError('error.NoOrg'));
     return badInput(e);
   }
 };
+
+/**
+ * Every org checked concurrently; over several orgs each keeps its outcome: a report, or the error that stopped it.
+ * One org alone throws its error, as a single-org command does.
+ */
+const checkOrgs = async (
+  orgs: Array<{ org?: Org; name: string; error?: unknown }>,
+  diagnose: (org: Org, name: string) => Promise<OrgReport>
+): Promise<{ reports: OrgReport[]; orgFailures: OrgFailure[] }> => {
+  const outcomes = await Promise.all(
+    orgs.map(({ org, name, error }) =>
+      (error || !org ? Promise.reject(error) : diagnose(org, name)).then(
+        (report: OrgReport) => ({ report }),
+        (e: unknown) => ({ failure: e, name })
+      )
+    )
+  );
+  const single = outcomes.length === 1 ? outcomes[0] : undefined;
+  if (single && 'failure' in single) throw single.failure;
+  return {
+    reports: outcomes.flatMap((o) => ('report' in o ? [o.report] : [])),
+    orgFailures: outcomes.flatMap((o) => ('failure' in o ? [orgFailure(o.name, o.failure)] : [])),
+  };
+};
+
+/** An org's error as its outcome in the result: 69 means unreachable. */
+const orgFailure = (targetOrg: string, e: unknown): OrgFailure => {
+  const err = e as { name?: unknown; message?: unknown; exitCode?: unknown; actions?: unknown };
+  return {
+    targetOrg,
+    unreachable: err?.exitCode === 69,
+    error: typeof err?.name === 'string' ? err.name : 'Error',
+    message: typeof err?.message === 'string' ? err.message : String(e),
+    ...(Array.isArray(err?.actions) && err.actions.length ? { actions: err.actions.map(String) } : {}),
+  };
+};
+
+/** 69 when an org could not be reached, else 68 when a repair stopped half way, else 1 when anything failed. */
+const exitCodeOf = (orgFailures: OrgFailure[], partial: boolean, failed: boolean): number | undefined => {
+  if (orgFailures.some((f) => f.unreachable)) return 69;
+  if (partial) return 68;
+  return failed ? 1 : process.exitCode === undefined ? undefined : Number(process.exitCode);
+};
+
+/** An org that could not be checked, in words: its error and what to do. */
+const orgFailureLines = (failure: OrgFailure): string[] => [
+  messages.getMessage(failure.unreachable ? 'info.orgUnreachable' : 'info.orgFailed', [failure.message]),
+  ...(failure.actions ?? []).map((a) => `  ${a}`),
+];
 
 /** The human report as plain text, for --output-file. */
 const humanText = async (result: DoctorResult): Promise<string[]> => {
@@ -44,6 +96,7 @@ const humanText = async (result: DoctorResult): Promise<string[]> => {
     }
     lines.push(...r.applied, ...r.explanation, r.summary, '');
   }
+  for (const failure of result.orgFailures ?? []) lines.push(messages.getMessage('info.orgFailedTitle', [failure.targetOrg]), ...orgFailureLines(failure), '');
   if (result.explanation) lines.push(...humanExplanation(result.explanation, { unicode: false }));
   return lines;
 };
@@ -120,20 +173,25 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       ? { confirm: (plan: Plan): Promise<boolean> => (flags['no-prompt'] ? Promise.resolve(true) : ask(plan)), dryRun: flags['dry-run'] || promptRefused }
       : undefined;
     // Each org is read and checked concurrently: doctor over five orgs takes about as long as the slowest one.
-    const reports: OrgReport[] = await Promise.all(orgs.map(({ org, name }) => diagnoseOrg(org, name, opts, fix)));
+    const { reports, orgFailures } = await checkOrgs(orgs, (org, name) => diagnoseOrg(org, name, opts, fix));
     const failOn = flags['fail-on'];
     // A read the org refused leaves checks unable to run: the run cannot vouch for the integration.
-    const failed = reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0) || Boolean(r.readFailures?.some((f) => f.skippedChecks)));
-    const result: DoctorResult = { reports, failed, ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}) };
+    const failed =
+      orgFailures.length > 0 ||
+      reports.some((r) => r.summary.fail > 0 || (failOn === 'warn' && r.summary.warn > 0) || Boolean(r.readFailures?.some((f) => f.skippedChecks)));
+    const result: DoctorResult = {
+      reports,
+      ...(orgFailures.length ? { orgFailures } : {}),
+      failed,
+      ...(orgs.length === 0 && flags.error ? { explanation: explainError(flags.error) } : {}),
+    };
 
     await this.render(result, flags['result-format'], flags['output-file'], failOn, Date.now() - started);
     if (promptRefused) throw noTerminalError('sf integration doctor --fix');
     // A repair that stopped half way is a partial write, exit 68 as for every command that writes.
     const partial = reports.some((r) => r.fixes && outcomeExitCode({ failed: r.fixes.some((f) => f.status === 'failed'), results: r.fixes }) === 68);
-    if (partial) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    } else if (failed) process.exitCode = 1;
+    if (partial && !orgFailures.some((f) => f.unreachable)) this.warn(messages.getMessage('info.partial'));
+    process.exitCode = exitCodeOf(orgFailures, partial, failed);
     return result;
   }
 
@@ -193,6 +251,10 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
         this.table({ data: render.stepRows(report.fixPlan), columns: render.STEP_COLUMNS, title: messages.getMessage('info.fixPlanTitle') });
       }
       [...r.applied, ...r.explanation, r.summary].forEach((line) => this.log(line));
+    }
+    for (const failure of result.orgFailures ?? []) {
+      this.styledHeader(messages.getMessage('info.orgFailedTitle', [failure.targetOrg]));
+      orgFailureLines(failure).forEach((line) => this.log(line));
     }
     if (result.explanation) humanExplanation(result.explanation).forEach((line) => this.log(line));
   }
