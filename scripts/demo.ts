@@ -91,7 +91,7 @@ const main = async (): Promise<void> => {
     const takeoverWrites = emu.log().writes;
     const takeover = await sf.run([...createArgs.slice(0, -1), join(sf.home, 'someone-else'), '--dry-run']);
     step(
-      `The same integration from another directory: exit ${takeover.code}, writes: ${emu.log().writes - takeoverWrites}\n${takeover.stderr.split('\n').filter((l) => l.trim()).slice(0, 3).join('\n')}`
+      `The same integration from another directory: exit ${takeover.code}, writes: ${emu.log().writes - takeoverWrites}\n${takeover.stderr.split('\n').filter((l) => l.trim() && !l.trim().startsWith('›')).slice(0, 3).join('\n')}`
     );
     await run('sf integration revoke --block --dry-run (cutting the integration off, planned; nothing is written)', [
       'integration',
