@@ -2,12 +2,19 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { errorCodesSection } from '../../cli/exit-codes.js';
+import { ExitCode, errorCodesSection } from '../../cli/exit-codes.js';
 import type { Baseline } from '../../audit/run.js';
 import type { AuditResult, OrgAudit } from '../../audit/types.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.audit');
+
+/** Bad input: exit 2, before anything is read from an org. */
+const badInput = (key: string, tokens: string[] = []): Error => {
+  const err = messages.createError(key, tokens);
+  err.exitCode = ExitCode.BadInput;
+  return err;
+};
 
 export type { AuditResult, AuditApp, AuditFinding, AuditIdentity, ConnectedUser, OrgAudit } from '../../audit/types.js';
 
@@ -35,7 +42,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
 
   public async run(): Promise<AuditResult> {
     const { flags } = await this.parse(IntegrationAudit);
-    if (flags['result-format'] === 'csv' && !flags['output-dir']) throw messages.createError('error.OutputDirRequired');
+    if (flags['result-format'] === 'csv' && !flags['output-dir']) throw badInput('error.OutputDirRequired');
     // Every precondition before the first read: the baseline file parses as an audit --json result.
     let baseline: Baseline | undefined;
     if (flags.baseline) {
@@ -44,10 +51,10 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
         baseline = parsed.result ?? parsed;
         if (!Array.isArray(baseline.orgs) && !Array.isArray(baseline.findings)) throw new Error('no findings');
       } catch (e) {
-        throw messages.createError('error.BadBaseline', [flags.baseline, (e as Error).message]);
+        throw badInput('error.BadBaseline', [flags.baseline, (e as Error).message]);
       }
     }
-    if (flags['fail-on'] === 'new' && !baseline) throw messages.createError('error.NewNeedsBaseline');
+    if (flags['fail-on'] === 'new' && !baseline) throw badInput('error.NewNeedsBaseline');
     const names = flags['target-org']?.length ? flags['target-org'] : [undefined];
     let orgs: Array<{ org: Org; name: string }>;
     try {
@@ -77,7 +84,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
     ).filter((a): a is OrgAudit => a !== undefined);
     const result = combine(audits, flags['fail-on']);
     await this.render(result, flags['result-format'], flags['output-dir']);
-    if (unreachable) process.exitCode = 69;
+    if (unreachable) process.exitCode = ExitCode.Unreachable;
     else if (result.failed) process.exitCode = 1;
     return result;
   }
