@@ -86,6 +86,7 @@ const main = async (): Promise<void> => {
       '--private-key-file',
       created.privateKeyFile ?? '',
     ]);
+    await run('sf integration audit (every app, identity and connected user, with NHI findings)', ['integration', 'audit', '--target-org', 'emulator']);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {
