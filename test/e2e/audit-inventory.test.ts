@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { buildAudit } from '../../src/audit/findings.js';
 import { readInventory } from '../../src/org/inventory.js';
 import { Transport } from '../../src/org/transport.js';
-import { seed002Org, SEED_002 } from '../emulator/fixtures/generate.js';
+import { generateOrg, seed002Org, SEED_002 } from '../emulator/fixtures/generate.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 
 const NOW = '2026-11-02T09:00:00.000Z';
@@ -35,10 +35,23 @@ describe('audit read and findings (emulator)', function () {
     expect(audit.connectedUsers.filter((c) => c.app === SEED_002.bob.label)).to.have.length(12);
     expect(audit.identities.map((i) => i.username)).to.include(org.integration!.username);
     expect(audit.summary.tokens).to.equal(org.tokens);
+    expect(transport.roundTrips, 'one batch, Connected App reads, one retrieve, token pages').to.be.at.most(12);
     const text = JSON.stringify(audit);
     for (const row of emu.store.all('OauthToken').slice(0, 100)) expect(text).to.not.include(String(row.DeleteToken));
     expect(emu.log().writes).to.equal(0);
-    // eslint-disable-next-line no-console
-    console.log(JSON.stringify({ findings: audit.findings.map((f) => `${f.id} ${f.subject}`), rt: transport.roundTrips }, null, 1));
+  });
+
+  it('an org with 6,000 tokens (3,000 sharing one CreatedDate) reports 6,000 tokens', async () => {
+    await emu?.close();
+    const org = generateOrg({ now: NOW, tokens: 6000, users: 500, connectedApps: 10, externalClientApps: 5, phantomApps: 2, sharedCreatedDate: { tokens: 3000 } });
+    emu = await startEmulator({ fixture: org.fixture });
+    const { AuthInfo, Connection } = await import('@salesforce/core');
+    const authInfo = await AuthInfo.create({ accessTokenOptions: { accessToken: emu.accessToken, instanceUrl: emu.instanceUrl, loginUrl: emu.instanceUrl } });
+    const transport = new Transport(await Connection.create({ authInfo, connectionOptions: { version: '66.0' } }));
+    const audit = buildAudit('emu', await readInventory(transport), { unusedDays: 90, maxCredentialAgeDays: 365, now: new Date(NOW) });
+    expect(audit.summary.tokens).to.equal(6000);
+    expect(audit.apps.reduce((n, a) => n + a.tokens, 0)).to.equal(6000);
+    expect(audit.apps.filter((a) => !a.installed)).to.have.length(2);
+    expect(emu.log().writes).to.equal(0);
   });
 });
