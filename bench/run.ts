@@ -27,6 +27,7 @@ import { installPlugin, packPlugin } from '../test/helpers/pack.js';
 import { newSfHome, PROJECT_ROOT, SF_BIN, type SfHome } from '../test/helpers/sf.js';
 import { credentialsRow } from './credentials.js';
 import { revokeCommandRow } from './revoke.js';
+import { auditRows } from './audit.js';
 
 const exec = promisify(execFile);
 
@@ -288,7 +289,7 @@ const orgRows = async (): Promise<Row[]> => {
 };
 
 const main = async (): Promise<void> => {
-  const rows: Row[] = [await installTaxRow(), await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows()), await revokeCommandRow()];
+  const rows: Row[] = [await installTaxRow(), await startupRow(), await pagingRow(), await revokeRow(), await credentialsRow(), ...(await orgRows()), await revokeCommandRow(), ...(await auditRows())];
   const cols: Array<keyof Row> = ['figure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');

@@ -86,6 +86,7 @@ const main = async (): Promise<void> => {
       '--private-key-file',
       created.privateKeyFile ?? '',
     ]);
+    await run('sf integration audit (every app, identity and connected user, with NHI findings)', ['integration', 'audit', '--target-org', 'emulator']);
     // Trust in pipelines: a create from another directory would replace the app's certificate and lock out the
     // first key; it is refused before any write (exit 1), naming the certificate the app holds.
     const takeoverWrites = emu.log().writes;

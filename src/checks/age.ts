@@ -3,7 +3,7 @@
  * (--max-credential-age, default 365 days). A warning, not a failure: the integration still works, but a long-lived
  * credential is OWASP NHI7 (Long-Lived Secrets); the fix is `sf integration rotate`.
  */
-import { credentialAgeDays, DEFAULT_MAX_CREDENTIAL_AGE_DAYS } from '../credentials/age.js';
+import { certificateAgeDays, DEFAULT_MAX_CREDENTIAL_AGE_DAYS } from '../credentials/age.js';
 import { defineCheck, needsApp } from './define.js';
 import type { Check } from './types.js';
 
@@ -14,7 +14,7 @@ export const credentialAge: Check = defineCheck({
   run: needsApp((app, snapshot, ctx, report) => {
     if (!app.certificate) return report.skip('no-certificate', [app.name]);
     const max = ctx.maxCredentialAgeDays ?? DEFAULT_MAX_CREDENTIAL_AGE_DAYS;
-    const age = credentialAgeDays(app.certificate, ctx.now);
+    const age = certificateAgeDays(app.certificate, ctx.now);
     if (age === undefined) return report.skip('no-certificate', [app.name]);
     return age > max ? report.warn([app.name, age, max]) : report.pass([app.name, age, max]);
   }),

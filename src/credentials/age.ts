@@ -1,26 +1,33 @@
 /*
- * The age of a credential, the risk signal for rotation (OWASP Top 10 Non-Human Identities Risks - 2025, NHI7
- * Long-Lived Secrets): an expired certificate keeps working for JWT bearer, so age, not expiry, says when to rotate.
- * Pure: a certificate (PEM) is aged from its notBefore, a Date (a rotation logged in the runbook) from itself.
+ * How old a credential is, the signal for rotation: an expired certificate keeps working for JWT bearer "by design"
+ * (Salesforce's answer on salesforce.stackexchange 313488), so its age since issue, not its expiry, is what tells a
+ * long-lived secret (OWASP Non-Human Identities Top 10, NHI7 Long-Lived Secrets). One rule for audit, doctor and rotate.
  */
 import { X509Certificate } from 'node:crypto';
 
-const DAY_MS = 86_400_000;
-
-/** The default rotation period, in days. */
+/** Default rotation period in days (audit and doctor --max-credential-age). */
 export const DEFAULT_MAX_CREDENTIAL_AGE_DAYS = 365;
 
-/** Whole days from the certificate's notBefore (or the given date) to `now`; undefined for an unreadable certificate. */
-export const credentialAgeDays = (credential: string | Date, now: Date): number | undefined => {
-  let since: Date;
-  if (credential instanceof Date) since = credential;
-  else {
-    try {
-      since = new Date(new X509Certificate(credential).validFrom);
-    } catch {
-      return undefined;
-    }
-  }
-  if (Number.isNaN(since.getTime())) return undefined;
-  return Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY_MS));
+const DAY_MS = 86_400_000;
+
+/** Whole days since `issuedAt` (a certificate's notBefore, a secret's creation, a rotation in the runbook), at `now`; never negative. */
+export const credentialAgeDays = (issuedAt: string | Date, now: Date = new Date()): number => {
+  const issued = typeof issuedAt === 'string' ? Date.parse(issuedAt) : issuedAt.getTime();
+  if (!Number.isFinite(issued)) throw new TypeError(`Not a date: ${String(issuedAt)}`);
+  return Math.max(0, Math.floor((now.getTime() - issued) / DAY_MS));
 };
+
+/** A certificate's (PEM) age from its notBefore; undefined for a certificate that cannot be read. */
+export const certificateAgeDays = (pem: string, now: Date = new Date()): number | undefined => {
+  let notBefore: string;
+  try {
+    notBefore = new X509Certificate(pem).validFrom;
+  } catch {
+    return undefined;
+  }
+  return Number.isFinite(Date.parse(notBefore)) ? credentialAgeDays(notBefore, now) : undefined;
+};
+
+/** Whether a credential issued at `issuedAt` is past the rotation period (strictly older than maxDays). */
+export const credentialTooOld = (issuedAt: string | Date, maxDays: number = DEFAULT_MAX_CREDENTIAL_AGE_DAYS, now: Date = new Date()): boolean =>
+  credentialAgeDays(issuedAt, now) > maxDays;

@@ -207,7 +207,11 @@ const unzip = async (base64: string): Promise<Record<string, string>> => {
 };
 
 /** Reads an External Client App's five components with one retrieve (deploy/retrieve is their only API). */
-export const retrieveEca = async (transport: Transport, name: string): Promise<Record<string, Component>> => {
+export const retrieveEca = async (transport: Transport, name: string): Promise<Record<string, Component>> =>
+  (await retrieveEcaGroups(transport, name))[name] ?? {};
+
+/** Every External Client App's components with one retrieve (`*`), grouped by app API name; or one app's. */
+export const retrieveEcaGroups = async (transport: Transport, name: string): Promise<Record<string, Record<string, Component>>> => {
   const request = {
     apiVersion: Number(transport.apiVersion),
     singlePackage: true,
@@ -227,7 +231,7 @@ export const retrieveEca = async (transport: Transport, name: string): Promise<R
     const status = await transport.metadataCall((m) => m.checkRetrieveStatus(started.id), 'checkRetrieveStatus');
     if (String(status.done) === 'true') {
       // eslint-disable-next-line no-await-in-loop
-      return status.zipFile ? groupEcaFiles(await unzip(status.zipFile))[name] ?? {} : {};
+      return status.zipFile ? groupEcaFiles(await unzip(status.zipFile)) : {};
     }
     if (attempt > 60) throw new ApiCallError('RETRIEVE_TIMEOUT', `Retrieving External Client App ${name} did not finish.`);
     // eslint-disable-next-line no-await-in-loop

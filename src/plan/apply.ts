@@ -32,6 +32,7 @@ import {
   stagedTarget,
   writeApp,
   type AppChange,
+  type AppPatch,
   type CompositeSubrequest,
   type Transport,
 } from '../org/index.js';
@@ -122,6 +123,14 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
     return v;
   };
   const resolve = (v: string | Ref): string => (isRef(v) ? values[v.ref] ?? `{${v.ref}}` : v);
+  /** A patch with the values this run produced: the new certificate (rotate), the permission set created earlier (migrate). */
+  const resolvePatch = (patch: AppPatch<string | Ref>): AppPatch => {
+    const certificate = patch.certificate === undefined ? undefined : isRef(patch.certificate) ? known(patch.certificate) : patch.certificate;
+    // A permission set created earlier in this run is selected by the Id the org gave it (plan.ts PENDING_PERMISSION_SET).
+    const add = patch.addPermissionSets ?? {};
+    const addPermissionSets = Object.fromEntries(Object.entries(add).map(([id, name]) => [id === PENDING_PERMISSION_SET ? known({ ref: 'permissionSet' }) : id, name]));
+    return { ...patch, certificate, addPermissionSets };
+  };
   const record = (entry: JournalEntry): void => {
     journal.push(entry);
     opts.onJournal?.(entry);
@@ -306,22 +315,23 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
       retryIntervalMs: opts.retryIntervalMs,
       awaitCertificate: op.awaitCertificate,
     });
-    const exchange = live.tokenExchange;
-    if (!exchange?.ok) {
-      // Salesforce's own answer (error and description, or the body of an HTTP error), made safe to print.
-      const pair = sanitizeEcho(`${exchange?.error ?? ''}: ${exchange?.errorDescription ?? ''}`);
-      if (exchange?.transient) throw messages.createError('error.VerifyTransient', [pair, exchange.attempts ?? 0], [op.appName, op.username]);
-      // The likely cause only for an error the catalogue knows: for any other, no guess.
-      const explained = explainError(pair);
-      const likely = explained.entry ? explained.causes[0] : undefined;
-      throw messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : messages.getMessage('info.noLikelyCause')], [op.appName, op.username]);
-    }
+    if (!live.tokenExchange?.ok) throw exchangeFailure(live.tokenExchange, op);
     const call = live.apiCall;
     if (!call?.ok) {
       const answer = sanitizeEcho(call?.error ?? `HTTP ${String(call?.status ?? '')}`);
       if (call?.transient) throw messages.createError('error.VerifyRestTransient', [answer, call.attempts ?? 0]);
       throw messages.createError('error.VerifyRestFailed', [answer]);
     }
+  };
+
+  /** A failed exchange in words: Salesforce's own answer (made safe to print), and the likely cause when the catalogue knows the error. */
+  const exchangeFailure = (exchange: Awaited<ReturnType<typeof exchangeToken>>['tokenExchange'], op: Extract<Operation, { kind: 'verify' }>): Error => {
+    const pair = sanitizeEcho(`${exchange?.error ?? ''}: ${exchange?.errorDescription ?? ''}`);
+    if (exchange?.transient) return messages.createError('error.VerifyTransient', [pair, exchange.attempts ?? 0], [op.appName, op.username]);
+    // For an error the catalogue does not know, no guess.
+    const explained = explainError(pair);
+    const likely = explained.entry ? explained.causes[0] : undefined;
+    return messages.createError('error.VerifyFailed', [pair, likely ? `${likely.cause} ${likely.fix}` : messages.getMessage('info.noLikelyCause')], [op.appName, op.username]);
   };
 
   /**
@@ -351,14 +361,9 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
         if (appId) values.appId = appId;
         return;
       }
-      case 'patch-app': {
-        const certificate = op.patch.certificate === undefined ? undefined : isRef(op.patch.certificate) ? known(op.patch.certificate) : op.patch.certificate;
-        // A permission set created earlier in this run is selected by the Id the org gave it (plan.ts PENDING_PERMISSION_SET).
-        const add = op.patch.addPermissionSets ?? {};
-        const addPermissionSets = Object.fromEntries(Object.entries(add).map(([id, name]) => [id === PENDING_PERMISSION_SET ? known({ ref: 'permissionSet' }) : id, name]));
-        await writeApp(transport, { ...op, patch: { ...op.patch, certificate, addPermissionSets } });
+      case 'patch-app':
+        await writeApp(transport, { ...op, patch: resolvePatch(op.patch) });
         return;
-      }
       case 'read-credentials':
         return readCredentials(op);
       case 'generate-key-pair':

@@ -57,7 +57,7 @@ export class Faults {
   }
 
   public pending(): FaultSpec[] {
-    return this.armed.filter((a) => a.remaining > 0).map(({ pattern, remaining, passed, ...spec }) => ({ ...spec, times: remaining, ...(spec.after ? { after: Math.max(0, spec.after - passed) } : {}) }));
+    return this.armed.filter((a) => a.remaining > 0).map(({ pattern: _pattern, remaining, passed, ...spec }) => ({ ...spec, times: remaining, ...(spec.after ? { after: Math.max(0, spec.after - passed) } : {}) }));
   }
 
   /** Consumes and returns the first fault that matches the request, if any. */

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { checkById } from '../../src/checks/index.js';
-import { credentialAgeDays } from '../../src/credentials/age.js';
+import { certificateAgeDays, credentialAgeDays } from '../../src/credentials/age.js';
 import { planRotation, type JwtRotation, type RotatePlanInput } from '../../src/rotate/plan.js';
 import { lastRotation, rotationLog } from '../../src/rotate/runbook.js';
 import { daysFrom, healthyContext, healthySnapshot, makeCertificate, NOW } from './snapshot-fixtures.js';
@@ -28,10 +28,10 @@ const shape = (input: RotatePlanInput): string[] =>
   planRotation(input).steps.map((s) => `${s.id}:${s.action}:${s.ops.map((o) => (o.kind === 'verify' ? `verify${o.expect ? '-refused' : ''}` : o.kind === 'staged-credentials' ? `staged-${o.command}` : o.kind)).join('+')}`);
 
 describe('rotate', () => {
-  it('credentialAgeDays ages a certificate from its notBefore, and a date from itself', () => {
-    expect(credentialAgeDays(makeCertificate({ notBefore: daysFrom(NOW, -400), notAfter: daysFrom(NOW, 10) }), NOW)).to.equal(400);
+  it('ages a certificate from its notBefore, and a date from itself', () => {
+    expect(certificateAgeDays(makeCertificate({ notBefore: daysFrom(NOW, -400), notAfter: daysFrom(NOW, 10) }), NOW)).to.equal(400);
     expect(credentialAgeDays(daysFrom(NOW, -3), NOW)).to.equal(3);
-    expect(credentialAgeDays('not a certificate', NOW)).to.equal(undefined);
+    expect(certificateAgeDays('not a certificate', NOW)).to.equal(undefined);
   });
 
   it('credential-age warns past --max-credential-age with sf integration rotate as the fix, and passes within it', () => {
