@@ -56,8 +56,8 @@ export default class IntegrationRevoke extends SfCommand<RevokeResult> {
     assertSelection(opts);
     assertCanPrompt({ command: 'sf integration revoke', noPrompt: flags['no-prompt'], willAsk: !flags['dry-run'] });
     const org = flags['target-org'];
-    const mso = await Stages.start({
-      stages: STAGE_KEYS.map(stageTitle),
+    const stagesOf = (keys: RevokeStage[]): Parameters<typeof Stages.start>[0] => ({
+      stages: keys.map(stageTitle),
       title: messages.getMessage('title', [org.getUsername() ?? '']),
       jsonEnabled: this.jsonEnabled(),
       lines: {
@@ -68,6 +68,7 @@ export default class IntegrationRevoke extends SfCommand<RevokeResult> {
       write: (line) => this.log(line),
       counter: { stage: stageTitle('revoke'), label: messages.getMessage('progress.countLabel'), line: (done, total) => messages.getMessage('progress.count', [done, total]) },
     });
+    let mso = await Stages.start(stagesOf(STAGE_KEYS));
     let outcome;
     try {
       outcome = await runRevoke(
@@ -76,8 +77,11 @@ export default class IntegrationRevoke extends SfCommand<RevokeResult> {
           ...opts,
           confirm: async (prompt) => {
             if (flags['no-prompt']) return true;
+            // The prompt takes the terminal: the progress of the writes starts afresh once it is answered.
             mso.stop('completed');
-            return this.confirm({ message: prompt });
+            const yes = await this.confirm({ message: prompt });
+            if (yes) mso = await Stages.start(stagesOf(STAGE_KEYS.slice(1)));
+            return yes;
           },
           targetOrg: org.getUsername() ?? '',
           apiVersion: flags['api-version'],
