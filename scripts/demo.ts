@@ -133,6 +133,11 @@ const main = async (): Promise<void> => {
       '--output-dir',
       join(sf.home, 'legacy-migration'),
       '--no-prompt',
+    await run('sf integration rotate --dry-run (the plan of a certificate rotation)', [
+      'integration', 'rotate', '--target-org', 'emulator', '--name', created.appName ?? '', '--output-dir', outputDir, '--dry-run',
+    ]);
+    await run('sf integration rotate (new key pair, certificate replaced, new key proved, old key refused)', [
+      'integration', 'rotate', '--target-org', 'emulator', '--name', created.appName ?? '', '--output-dir', outputDir, '--no-prompt',
     ]);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);

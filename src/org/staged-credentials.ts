@@ -55,7 +55,8 @@ export const listStaged = async (transport: Transport, t: StagedTarget): Promise
 
 /** A new key and secret in the slot, usable at once beside the main set. */
 export const stageCredentials = async (transport: Transport, t: StagedTarget): Promise<StagedCredential> => {
-  const staged = credentialsOf(await transport.rest<Collection>('POST', base(transport, t)))[0];
+  // The help documents an empty body: an empty JSON object, so the request carries a body its content type names.
+  const staged = credentialsOf(await transport.rest<Collection>('POST', base(transport, t), {}))[0];
   if (!staged) throw new ApiCallError('INVALID_RESPONSE', 'The org answered the staging request without staged credentials.');
   return staged;
 };

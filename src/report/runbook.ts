@@ -126,8 +126,10 @@ export const renderRunbook = (r: RunbookInput): string => {
     '## Rotate',
     '',
     jwt
-      ? `Before ${r.certificateExpires ?? 'the certificate expires'}: generate a new key pair, upload the new certificate to the app, hand the new key to the external system, then delete the old key: \`sf integration create --target-org ${r.targetOrg} --name "${spec.name}" --output-dir <new dir>\` writes a new pair and updates the app (${cite.rotate}).`
-      : `Rotate the consumer secret in Setup (External Client App Manager > the app > Consumer Key and Secret) and hand the new secret to the external system (${cite.rotate}).`,
+      ? `Before ${r.certificateExpires ?? 'the certificate expires'}, and at least once a year: \`sf integration rotate --target-org ${r.targetOrg} --name ${spec.app.name} --output-dir <this directory> --wait 10\` generates a new key pair, replaces the app's certificate, proves the new key and that the old one is refused, and logs the rotation below; then hand the new key to the external system (${cite.rotate}).`
+      : spec.app.kind === 'external-client-app'
+      ? `\`sf integration rotate --target-org ${r.targetOrg} --name ${spec.app.name} --output-dir <this directory>\` stages a new consumer key and secret, proves them, writes the secret to consumer-secret.txt and keeps the previous set valid for 30 days (${cite.rotate}).`
+      : `Rotate the consumer secret in Setup (App Manager > the app > Manage Consumer Details) and hand the new secret to the external system (${cite.rotate}).`,
     '',
     '## Revoke',
     '',

@@ -102,7 +102,7 @@ describe('sf integration doctor (real CLI, emulator)', function () {
       testsuites: { testsuite: { testcase: Array<{ '@_name': string; failure?: unknown }> } };
     };
     const cases = xml.testsuites.testsuite.testcase;
-    expect(cases).to.have.length(27);
+    expect(cases).to.have.length(28);
     expect(cases.filter((c) => c.failure !== undefined).map((c) => c['@_name'])).to.deep.equal(['app-ip-relaxation']);
     emu.store.putMetadata('ExtlClntAppOauthConfigurablePolicies', policy, { system: true });
     agePropagation(emu.store);

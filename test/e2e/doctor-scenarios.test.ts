@@ -198,7 +198,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
     expected.forEach((id) => covered.add(id));
     expect(flagged(report), describeChecks(report)).to.deep.equal([...expected].sort());
     expect(run.writes, 'doctor writes nothing').to.equal(0);
-    expect(report.summary.total).to.equal(27);
+    expect(report.summary.total).to.equal(28);
     const live = check(report, 'live-token-exchange');
     if (!refusal) {
       expect(live.status, live.finding).to.equal('pass');
@@ -281,7 +281,7 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
   it('passes every check on the org create set up (JWT), live exchange included, and writes nothing', async () => {
     const run = await scenario({});
     expectVerdict(run, []);
-    expect(run.report.summary, describeChecks(run.report)).to.include({ pass: 26, skip: 1 });
+    expect(run.report.summary, describeChecks(run.report)).to.include({ pass: 27, skip: 1 });
     expect(check(run.report, 'app-client-credentials-user').status).to.equal('skip');
     expect(check(run.report, 'live-api-call').status).to.equal('pass');
     expect(run.logins).to.deep.equal(['Success']);
@@ -342,8 +342,11 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
       mutate: (fx) => void (globalOauth(fx).certificate = certificateFor(jwt.privateKeyPem, new Date(now - 400 * DAY_MS), new Date(now - DAY_MS))),
     });
     // The emulator, like the JWT signature check, uses the certificate's key and not its dates: login works.
-    expectVerdict(run, ['app-certificate']);
+    // 400 days in use is past the default rotation period of 365 days: credential-age warns (NHI7).
+    expectVerdict(run, ['app-certificate', 'credential-age']);
     expect(check(run.report, 'app-certificate').status).to.equal('fail');
+    expect(check(run.report, 'credential-age').status).to.equal('warn');
+    expect(check(run.report, 'credential-age').fix?.command).to.match(/^sf integration rotate --name /);
   });
 
   it('app-certificate: the certificate expires within 30 days (warn)', async () => {
@@ -678,6 +681,6 @@ describe('sf integration doctor: break one thing at a time (emulator, in process
   it('every check id is flagged by some scenario above', async () => {
     const { CHECK_IDS } = await import('../../src/checks/index.js');
     expect([...CHECK_IDS].filter((id) => !covered.has(id))).to.deep.equal([]);
-    expect(CHECK_IDS).to.have.length(27);
+    expect(CHECK_IDS).to.have.length(28);
   });
 });
