@@ -120,6 +120,10 @@ describe('sf integration migrate (real CLI, emulator)', function () {
       expect(a.tokens).to.have.length(2);
       expect(r.stdout).to.not.include('delete-token');
       expect(r.body.result!.steps.find((s) => s.name === 'user')?.status).to.equal('created');
+      // Without a terminal and without --no-prompt, a run that would write refuses before reading anything.
+      const unasked = await migrate(['--private-key-file', keyFile, '--output-dir', join(sf.home, 'dry')]);
+      expect(unasked.code, unasked.stdout).to.equal(2);
+      expect(unasked.body.message).to.match(/--no-prompt/);
       expect(emu.log().writes).to.equal(0);
     } finally {
       await emu.close();

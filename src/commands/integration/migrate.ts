@@ -42,7 +42,8 @@ export default class IntegrationMigrate extends SfCommand<MigrateResult> {
 
   public async run(): Promise<MigrateResult> {
     const { flags } = await this.parse(IntegrationMigrate);
-    assertCanPrompt({ command: 'sf integration migrate', noPrompt: flags['no-prompt'] || this.jsonEnabled(), willAsk: !flags['dry-run'] });
+    // --json does not answer the prompt: without a terminal, a run that writes needs --no-prompt.
+    assertCanPrompt({ command: 'sf integration migrate', noPrompt: flags['no-prompt'], willAsk: !flags['dry-run'] });
     const [{ runMigrate }, { Stages }, render] = await Promise.all([import('../../migrate/run.js'), import('../../report/stages.js'), import('../../plan/render.js')]);
     const org = flags['target-org'];
     const mso = await Stages.start({
@@ -69,9 +70,8 @@ export default class IntegrationMigrate extends SfCommand<MigrateResult> {
         targetOrgAlias: org.getUsername() ?? '',
         apiVersion: flags['api-version'],
         stage: (s) => mso.goTo(stageOf(s)),
-        confirm:
-          flags['no-prompt'] || this.jsonEnabled()
-            ? undefined
+        confirm: flags['no-prompt']
+          ? undefined
             : async (plan, a): Promise<boolean> => {
                 mso.stop('completed');
                 return this.confirm({ message: messages.getMessage('prompt.apply', [a.username, a.license, flags.strategy, render.planLines(plan.steps).join('\n')]) });
