@@ -133,6 +133,7 @@ const main = async (): Promise<void> => {
       '--output-dir',
       join(sf.home, 'legacy-migration'),
       '--no-prompt',
+    ]);
     await run('sf integration rotate --dry-run (the plan of a certificate rotation)', [
       'integration', 'rotate', '--target-org', 'emulator', '--name', created.appName ?? '', '--output-dir', outputDir, '--dry-run',
     ]);
