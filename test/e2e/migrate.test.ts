@@ -123,7 +123,7 @@ describe('sf integration migrate (real CLI, emulator)', function () {
       // Without a terminal and without --no-prompt, a run that would write refuses before reading anything.
       const unasked = await migrate(['--private-key-file', keyFile, '--output-dir', join(sf.home, 'dry')]);
       expect(unasked.code, unasked.stdout).to.equal(2);
-      expect(unasked.body.message).to.match(/--no-prompt/);
+      expect(unasked.body.message).to.match(/would ask/);
       expect(emu.log().writes).to.equal(0);
     } finally {
       await emu.close();
