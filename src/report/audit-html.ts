@@ -245,6 +245,7 @@ svg text { font-size: 12px; fill: var(--fg); } svg .value { fill: var(--muted); 
 svg .bar rect { fill: var(--bar); } svg .age-3 rect { fill: #d97706; } svg .age-4 rect { fill: var(--high); } svg .age-5 rect { fill: #98a2b3; }
 .filter { display: inline-block; margin: 0 0 6px; color: var(--muted); font-size: 12px; }
 .filter input { margin-left: 6px; padding: 3px 6px; border: 1px solid var(--line); border-radius: 4px; min-width: 240px; }
+section.table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: var(--head); cursor: pointer; user-select: none; white-space: nowrap; }
@@ -263,6 +264,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
   body { margin: 0; font-size: 10.5px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .filter { display: none; }
+  section.table { overflow: visible; }
   th { cursor: auto; } th::after { content: "" !important; }
   thead { display: table-header-group; }
   tr, .figure, figure.chart { break-inside: avoid; page-break-inside: avoid; }
