@@ -108,11 +108,21 @@ const table = <T>(id: string, caption: string, rows: T[], columns: Array<Column<
 
 const rank: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
 
+/** One evidence value: a list one item a line, an object as "key: value" pairs, anything else as text. */
+const evidenceValue = (v: unknown): string => {
+  const flat = (x: unknown): string =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.entries(x).map(([k, y]) => `${k}: ${typeof y === 'object' && y !== null ? JSON.stringify(y) : String(y)}`).join(', ')
+      : Array.isArray(x) ? x.map((y) => (typeof y === 'object' && y !== null ? JSON.stringify(y) : String(y))).join(', ') : String(x);
+  if (Array.isArray(v)) return v.length ? `<ul>${v.map((x) => `<li>${escapeHtml(flat(x))}</li>`).join('')}</ul>` : '-';
+  return escapeHtml(flat(v));
+};
+
 const evidenceHtml = (evidence: Record<string, unknown>): string => {
   const entries = Object.entries(evidence);
   if (!entries.length) return '-';
   return `<dl class="evidence">${entries
-    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))}</dd>`)
+    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${evidenceValue(v)}</dd>`)
     .join('')}</dl>`;
 };
 
@@ -256,7 +266,7 @@ tbody tr:nth-child(even) { background: #fafbfc; }
 .sev-high { background: var(--high); } .sev-medium { background: var(--medium); } .sev-low { background: var(--low); }
 .figure.sev-high, .figure.sev-medium, .figure.sev-low { background: none; }
 .new { color: var(--high); font-weight: 600; font-size: 11px; }
-dl.evidence { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0 6px; } dl.evidence dt { color: var(--muted); } dl.evidence dd { margin: 0; word-break: break-word; }
+dl.evidence { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0 6px; } dl.evidence dt { color: var(--muted); } dl.evidence dd { margin: 0; word-break: break-word; } dl.evidence ul { margin: 0; padding-left: 14px; }
 td.fix { min-width: 200px; } .none { color: var(--muted); }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
