@@ -53,6 +53,19 @@ describe('sf integration audit --result-format html (real CLI, emulator, headles
     expect(emu.log().entries.filter((e) => !e.path.includes('/oauth2/'))).to.deep.equal([]);
   });
 
+  it('--output-file with json or human writes that text to the file; csv with --output-file is bad input', async () => {
+    const jsonFile = join(sf.home, 'audit.json');
+    expect((await sf.run(['integration', 'audit', '--target-org', 'emu', '--result-format', 'json', '--output-file', jsonFile])).code).to.equal(0);
+    const written = JSON.parse(await readFile(jsonFile, 'utf8')) as AuditResult;
+    expect(written.apps.map((a) => a.label)).to.include(SEED_002.bob.label);
+    const textFile = join(sf.home, 'audit.txt');
+    expect((await sf.run(['integration', 'audit', '--target-org', 'emu', '--output-file', textFile])).code).to.equal(0);
+    expect(await readFile(textFile, 'utf8')).to.match(/Findings: \d+ high/);
+    const csv = await sf.run(['integration', 'audit', '--target-org', 'emu', '--result-format', 'csv', '--output-file', textFile]);
+    expect(csv.code).to.equal(2);
+    expect(emu.log().writes).to.equal(0);
+  });
+
   it("writes one page that Chromium renders: Bob's Lead Scoring Tool, the findings, two drawn charts, sorting and filtering", async () => {
     const file = join(sf.home, 'audit.html');
     const run = await sf.run(['integration', 'audit', '--target-org', 'emu', '--result-format', 'html', '--output-file', file]);
