@@ -16,6 +16,16 @@ const badInput = (key: string, tokens: string[] = []): Error => {
   return err;
 };
 
+/** Where the report goes, checked before the org is read, so a bad path does not cost the audit. */
+const checkOutput = async (format: string, outputDir: string | undefined, outputFile: string | undefined): Promise<void> => {
+  if (format === 'csv' && !outputDir) throw badInput('error.OutputDirRequired');
+  if (format === 'html' && !outputFile) throw badInput('error.OutputFileRequired');
+  if (format === 'csv' && outputFile) throw badInput('error.OutputFileWithCsv');
+  const { assertWritableDir, assertWritableFile } = await import('../../cli/output.js');
+  if (outputFile) await assertWritableFile(outputFile);
+  if (format === 'csv' && outputDir) await assertWritableDir(outputDir);
+};
+
 export type { AuditResult, AuditApp, AuditFinding, AuditIdentity, ConnectedUser, OrgAudit } from '../../audit/types.js';
 
 export default class IntegrationAudit extends SfCommand<AuditResult> {
@@ -34,15 +44,16 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
     'result-format': Flags.option({
       char: 'r',
       summary: messages.getMessage('flags.result-format.summary'),
-      options: ['human', 'json', 'csv'] as const,
+      options: ['human', 'json', 'csv', 'html'] as const,
       default: 'human' as const,
     })(),
     'output-dir': Flags.directory({ summary: messages.getMessage('flags.output-dir.summary') }),
+    'output-file': Flags.file({ summary: messages.getMessage('flags.output-file.summary') }),
   };
 
   public async run(): Promise<AuditResult> {
     const { flags } = await this.parse(IntegrationAudit);
-    if (flags['result-format'] === 'csv' && !flags['output-dir']) throw badInput('error.OutputDirRequired');
+    await checkOutput(flags['result-format'], flags['output-dir'], flags['output-file']);
     // Every precondition before the first read: the baseline file parses as an audit --json result.
     let baseline: Baseline | undefined;
     if (flags.baseline) {
@@ -83,13 +94,24 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
       )
     ).filter((a): a is OrgAudit => a !== undefined);
     const result = combine(audits, flags['fail-on']);
-    await this.render(result, flags['result-format'], flags['output-dir']);
+    await this.render(result, flags['result-format'], flags['output-dir'], flags['output-file']);
     if (unreachable) process.exitCode = ExitCode.Unreachable;
     else if (result.failed) process.exitCode = 1;
     return result;
   }
 
-  private async render(result: AuditResult, format: 'human' | 'json' | 'csv', outputDir: string | undefined): Promise<void> {
+  private async render(result: AuditResult, format: 'human' | 'json' | 'csv' | 'html', outputDir: string | undefined, outputFile: string | undefined): Promise<void> {
+    if (outputFile) {
+      const text =
+        format === 'html'
+          ? (await import('../../report/audit-html.js')).auditHtml(result)
+          : format === 'json'
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `${(await import('../../report/audit-human.js')).auditText(result.orgs)}\n`;
+      await writeFile(outputFile, text);
+      this.log(messages.getMessage('info.written', [outputFile]));
+      return;
+    }
     if (format === 'csv' && outputDir) {
       const files = (await import('../../audit/csv.js')).auditCsv(result);
       await mkdir(outputDir, { recursive: true });
