@@ -62,7 +62,7 @@ describe('sf integration doctor (real CLI, emulator)', function () {
     const r = await sf.run(['integration', 'doctor', '--target-org', 'emu', ...live()], env);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     for (const group of ['Org', 'App', 'User', 'Live']) expect(r.stdout).to.include(group);
-    expect(r.stdout).to.match(/27 checks: 25 passed, 0 warnings, 0 failed, 2 skipped/);
+    expect(r.stdout).to.match(/28 checks: 26 passed, 0 warnings, 0 failed, 2 skipped/);
     expect(r.stdout).to.not.match(/PRIVATE KEY/);
     expect(emu.log().writes).to.equal(0);
   });

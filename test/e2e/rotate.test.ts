@@ -120,7 +120,7 @@ describe('sf integration rotate (real CLI, emulator)', function () {
     expect(doctor.code, doctor.stdout).to.equal(0);
   });
 
-  it('a fault on the deploy leaves the old key working (exit 68) and the re-run converges', async () => {
+  it('a fault on the deploy leaves the old key working (exit 1: no write reached the org) and the re-run converges', async () => {
     emu.store.settings.propagationSeconds = 0;
     const oldKey = await keyText();
     const oldKeyFile = join(sf.home, 'old-key-2.pem');
@@ -128,8 +128,10 @@ describe('sf integration rotate (real CLI, emulator)', function () {
     emu.injectFault({ soapOperation: 'deploy', status: 503, times: 6 });
     const first = await rotate(['--name', created.appName, '--output-dir', dir, '--no-prompt']);
     emu.clearFaults();
-    expect(first.code, first.stdout).to.equal(68);
-    expect(Object.fromEntries(first.body.result!.steps.map((s) => [s.name, s.status]))).to.include({ certificate: 'created', app: 'failed' });
+    // The new key pair is only on disk: exit 68 is for writes that reached the org (README, exit codes).
+    expect(first.code, first.stdout).to.equal(1);
+    expect(first.body.name).to.equal('StepFailedError');
+    expect(first.body.message).to.match(/^Step app failed: SERVER_UNAVAILABLE/);
     expect((await jwtLogin(oldKeyFile)).code, 'old key after the failed deploy').to.equal(0);
 
     const second = await rotate(['--name', created.appName, '--output-dir', dir, '--no-prompt']);
