@@ -5,20 +5,10 @@
  * = the app is known but not installed"), narrowed by --unused-days. Several --app (or --user) values are a union;
  * apps and users together are an intersection (this person's tokens of these apps).
  */
-import type { OrgApp, OrgUser } from '../org/index.js';
+import type { OauthToken, OrgApp, OrgUser } from '../org/index.js';
 
-/** The fields of an OauthToken row revoke reads (the paged reader's plain type carries these names). */
-export type TokenRow = {
-  deleteToken: string;
-  userId: string;
-  appName: string;
-  appMenuItemId?: string;
-  /** AppMenuItem.ApplicationId of a linked row: the app's Id. */
-  applicationId?: string;
-  createdDate: string;
-  lastUsedDate?: string;
-  useCount?: number;
-};
+/** An OauthToken row as the paged reader returns it (src/org/tokens.ts). */
+export type TokenRow = OauthToken;
 
 export type Selection = { apps: string[]; users: string[]; unusedDays?: number; notInstalled: boolean };
 
