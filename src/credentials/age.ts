@@ -54,17 +54,39 @@ export type CredentialFacts = {
 };
 
 const FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i;
-const same = (a: string, b: string): boolean => a.replace(/:/g, '').toUpperCase() === b.replace(/:/g, '').toUpperCase();
+/** Fingerprints compare without colons and case (openssl prints them either way); consumer keys fold the same way, harmlessly. */
+const norm = (v: string): string => v.replace(/:/g, '').toUpperCase();
 const toDate = (d: string): number => Date.parse(d.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
 
 /**
  * When the log says `current` was put in use: the first row that made it current, unless an earlier row had already
  * replaced it (then it is older than the log, e.g. a certificate rolled back, and the log proves nothing).
  */
-const installedAt = (rows: readonly RotationRecord[], current: string): string | undefined => {
-  const first = rows.findIndex((r) => same(r.after, current));
-  if (first < 0 || rows.slice(0, first).some((r) => same(r.before, current))) return undefined;
+const installedAt = (rows: readonly Row[], current: string): string | undefined => {
+  const key = norm(current);
+  const first = rows.findIndex((r) => r.after === key);
+  if (first < 0) return undefined;
+  for (let i = 0; i < first; i++) if (rows[i].before === key) return undefined;
   return rows[first].date;
+};
+
+type Row = { date: string; before: string; after: string };
+type Prepared = { rows: Row[]; secretRows: Row[] };
+const prepared = new WeakMap<readonly RotationRecord[], Prepared>();
+
+/** The log oldest first, and its consumer-key rows; once per log, since an audit dates hundreds of apps from one. */
+const prepare = (rotations: readonly RotationRecord[]): Prepared => {
+  let p = prepared.get(rotations);
+  if (!p) {
+    const sorted = rotations
+      .map((r) => ({ r, ms: toDate(r.date) }))
+      .sort((a, b) => a.ms - b.ms)
+      .map(({ r }) => r);
+    const rows = sorted.map((r) => ({ date: r.date, before: norm(r.before), after: norm(r.after) }));
+    p = { rows, secretRows: rows.filter((r, i) => !FINGERPRINT.test(sorted[i].after) && r.after !== '' && r.after !== '-') };
+    prepared.set(rotations, p);
+  }
+  return p;
 };
 
 const newest = (credential: CredentialKind, evidence: Array<{ source: AgeSource; at?: string }>, now: Date): CredentialAge | undefined => {
@@ -84,7 +106,7 @@ const newest = (credential: CredentialKind, evidence: Array<{ source: AgeSource;
  * org's credential is the truth. Oldest first.
  */
 export const credentialAges = (app: CredentialFacts, rotations: readonly RotationRecord[] = [], now: Date = new Date()): CredentialAge[] => {
-  const rows = [...rotations].sort((a, b) => toDate(a.date) - toDate(b.date));
+  const { rows, secretRows } = prepare(rotations);
   const ages: CredentialAge[] = [];
   if (app.certificate) {
     let notBefore: string | undefined;
@@ -104,7 +126,6 @@ export const credentialAges = (app: CredentialFacts, rotations: readonly Rotatio
   }
   if (app.clientCredentialsEnabled) {
     // Without the consumer key (not readable in this org), the latest secret rotation logged stands for it.
-    const secretRows = rows.filter((r) => !FINGERPRINT.test(r.after) && r.after !== '' && r.after !== '-');
     const logged = app.consumerKey ? installedAt(secretRows, app.consumerKey) : secretRows[secretRows.length - 1]?.date;
     const age = newest('consumer-secret', [
       { source: 'app-created', at: app.createdDate },
