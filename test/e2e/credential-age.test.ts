@@ -7,7 +7,7 @@
  * --runbook that cannot be read is refused (exit 2) before the org is read.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import forge from 'node-forge';
@@ -139,6 +139,12 @@ describe('credential age in doctor and audit (real CLI, emulator)', function () 
     const fresh = await doctor(['--name', app, '--runbook', runbook]);
     expect(fresh.age?.status, fresh.age?.finding).to.equal('pass');
     expect(ages(fresh.age)[0]).to.include({ credential: 'certificate', ageDays: 0 });
+    // Without --runbook, the runbook beside --spec (create writes both into one directory) is read.
+    const elsewhere = join(sf.home, 'kept', 'hubspot');
+    await mkdir(elsewhere, { recursive: true });
+    await Promise.all(['runbook.md', 'integration.yaml'].map((f) => copyFile(join(dir, f), join(elsewhere, f))));
+    const beside = await doctor(['--name', app, '--spec', join(elsewhere, 'integration.yaml')]);
+    expect(beside.age?.evidence?.runbook).to.equal(join(elsewhere, 'runbook.md'));
 
     // Someone puts an old certificate on the app in Setup: the log's rotation was of another certificate.
     const global = emu.store.listMetadata('ExtlClntAppGlobalOauthSettings').find((g) => g.externalClientApplication === app)!;

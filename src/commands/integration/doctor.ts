@@ -106,11 +106,16 @@ type Runbook = { file: string; rotations: Array<{ date: string; before: string; 
 
 /**
  * The runbook whose rotation log dates the app's credentials (credential-age): --runbook, else runbook.md where
- * create and rotate write it: next to the --spec file (create writes both into one directory), else in the
- * directory rotate uses by default for --name (./NAME-integration). Only a --runbook given explicitly must exist:
- * it is refused (exit 2) before any org is read when it cannot be read.
+ * create and rotate write it, in the first directory doctor knows of: the --spec file's or the --private-key-file's
+ * (create writes the spec, the key pair and the runbook into one directory), else the one rotate uses by default
+ * for --name (./NAME-integration). Only a --runbook given explicitly must exist: it is refused (exit 2) before any
+ * org is read when it cannot be read.
  */
-const readRunbook = async (explicit: string | undefined, appName: string | undefined, specPath: string | undefined): Promise<Runbook | undefined> => {
+const readRunbook = async (
+  explicit: string | undefined,
+  appName: string | undefined,
+  known: { specPath?: string; privateKeyFile?: string }
+): Promise<Runbook | undefined> => {
   const { rotationEntries } = await import('../../rotate/runbook.js');
   if (explicit) {
     try {
@@ -121,7 +126,8 @@ const readRunbook = async (explicit: string | undefined, appName: string | undef
   }
   if (!appName) return undefined;
   const { defaultRotateDir } = await import('../../rotate/run.js');
-  const file = join(specPath ? dirname(specPath) : defaultRotateDir(appName), 'runbook.md');
+  const beside = known.specPath ?? known.privateKeyFile;
+  const file = join(beside ? dirname(beside) : defaultRotateDir(appName), 'runbook.md');
   const text = await readFile(file, 'utf8').catch(() => undefined);
   return text === undefined ? undefined : { file, rotations: rotationEntries(text) };
 };
@@ -249,7 +255,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const specPath = flags.spec;
     const spec = specPath ? await asBadInput(() => readSpecFile(specPath)) : undefined;
     if (flags['output-file']) await assertWritableFile(flags['output-file']);
-    const runbook = await readRunbook(flags.runbook, flags.name, specPath);
+    const runbook = await readRunbook(flags.runbook, flags.name, { specPath, privateKeyFile: keyFile });
     return { clientSecret, spec, promptRefused: flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt(), runbook };
   }
 
