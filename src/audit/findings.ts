@@ -4,7 +4,7 @@
  * permissions managed and reviewed, least privilege), with the Setup path or plugin command that fixes it.
  */
 import { X509Certificate } from 'node:crypto';
-import { credentialAgeDays } from '../credentials/age.js';
+import { credentialAgeDays, credentialAges, type AgeSource } from '../credentials/age.js';
 import { INTEGRATION_LICENSE } from '../salesforce/licenses.js';
 import { formatRefreshPolicy } from '../salesforce/policies.js';
 import type { AuditApp, AuditFinding, AuditIdentity, AuditOptions, ConnectedUser, Inventory, InventoryApp, InventoryToken, OrgAudit, Severity } from './types.js';
@@ -56,6 +56,27 @@ const groupTokens = (inv: Inventory): { byApp: Map<string, InventoryToken[]>; ph
 };
 
 const finding = (f: Omit<AuditFinding, 'nist'> & { nist?: string }): AuditFinding => ({ nist: NIST, ...f });
+
+const SINCE: Record<AgeSource, string> = { certificate: 'since its notBefore', runbook: 'since the rotation the runbook records', 'app-created': 'since the app was created, no rotation recorded' };
+
+/**
+ * Credentials past the rotation period (NHI7): the certificate (AUD-CERT-OLD) and, with client credentials, the
+ * consumer secret (AUD-SECRET-OLD), each dated by the one age rule (src/credentials/age.ts) and saying which evidence
+ * dated it. No API rotates a Connected App's secret: its fix is the Setup path.
+ */
+const credentialAgeFindings = (app: InventoryApp, cert: AuditApp['certificate'], opts: AuditOptions): AuditFinding[] =>
+  credentialAges(app, opts.rotations, opts.now)
+    .filter((age) => age.ageDays > opts.maxCredentialAgeDays)
+    .map((age) => {
+      const what = age.credential === 'certificate' ? 'certificate' : 'consumer secret';
+      const message = `${app.label}'s ${what} is ${age.ageDays} days old, ${SINCE[age.source]} (${age.since.slice(0, 10)}; rotation period ${opts.maxCredentialAgeDays}).`;
+      const evidence = { source: age.source, since: age.since, ageDays: age.ageDays };
+      if (age.credential === 'certificate') {
+        return finding({ id: 'AUD-CERT-OLD', severity: 'medium', nhi: ['NHI7'], subject: app.label, message, evidence: { ...evidence, notBefore: cert?.notBefore, notAfter: cert?.notAfter }, fix: `sf integration rotate --name ${app.name}` });
+      }
+      const fix = app.kind === 'connected-app' ? `Setup > App Manager > ${app.label} > View > Manage Consumer Details > Generate (no API rotates a Connected App's secret)` : `sf integration rotate --name ${app.name}`;
+      return finding({ id: 'AUD-SECRET-OLD', severity: 'medium', nhi: ['NHI7'], subject: app.label, message, evidence, fix });
+    });
 
 export const buildAudit = (org: string, inv: Inventory, opts: AuditOptions): OrgAudit => {
   const now = opts.now;
@@ -165,9 +186,7 @@ export const buildAudit = (org: string, inv: Inventory, opts: AuditOptions): Org
     if (admin.length) {
       findings.push(finding({ id: 'AUD-APP-ADMIN-PROFILE', severity: 'high', nhi: ['NHI5'], subject: app.label, message: `${app.label} is pre-authorized through the ${admin.join(', ')} profile.`, evidence: { profiles: admin }, fix: 'Select a dedicated permission set on the app instead of an admin profile (Manage Profiles / Manage Permission Sets).' }));
     }
-    if (cert?.ageDays !== undefined && cert.ageDays > opts.maxCredentialAgeDays) {
-      findings.push(finding({ id: 'AUD-CERT-OLD', severity: 'medium', nhi: ['NHI7'], subject: app.label, message: `${app.label}'s certificate is ${cert.ageDays} days old (rotation period ${opts.maxCredentialAgeDays}).`, evidence: { notBefore: cert.notBefore, notAfter: cert.notAfter, ageDays: cert.ageDays }, fix: `sf integration rotate --name ${app.name}` }));
-    }
+    findings.push(...credentialAgeFindings(app, cert, opts));
     if (serverToServer(app)) {
       const people = connected.filter((c) => users.get(c.userId)?.licenseName !== INTEGRATION_LICENSE && !(app.runAsUsername && c.username === app.runAsUsername));
       if (people.length && app.certificate === undefined && app.clientCredentialsEnabled) {

@@ -132,4 +132,10 @@ export type AuditResult = {
   failed: boolean;
 };
 
-export type AuditOptions = { unusedDays: number; maxCredentialAgeDays: number; now: Date };
+export type AuditOptions = {
+  unusedDays: number;
+  maxCredentialAgeDays: number;
+  now: Date;
+  /** Rotation logs of the runbooks given (--runbook): a row dates the credential whose fingerprint or consumer key it installed. */
+  rotations?: Array<{ date: string; before: string; after: string }>;
+};

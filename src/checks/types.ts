@@ -35,6 +35,8 @@ export type CheckResult = {
   /** One line naming the actual values seen; for skip, the reason the check could not run. */
   finding: string;
   fix?: Fix;
+  /** The values the finding was read from, as data (credential-age: each credential's age and its source). */
+  evidence?: Record<string, unknown>;
 };
 
 /** Results of the live checks, performed by src/org before the checks run (checks stay pure). */
@@ -62,6 +64,10 @@ export type CheckContext = {
   desired?: DesiredAccess;
   /** --max-credential-age: the rotation period in days (credential-age warns past it; default 365). */
   maxCredentialAgeDays?: number;
+  /** The rotation log of the integration's runbook (--runbook, or runbook.md where create and rotate write it). */
+  rotations?: Array<{ date: string; before: string; after: string }>;
+  /** The runbook those rows were read from, for the evidence. */
+  runbookFile?: string;
 };
 
 export type Check = {

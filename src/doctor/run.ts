@@ -34,6 +34,9 @@ export type DoctorOptions = {
   apiVersion?: string;
   /** --max-credential-age, in days. */
   maxCredentialAgeDays?: number;
+  /** The runbook's rotation log (credential-age dates the credentials from it) and the file it was read from. */
+  rotations?: CheckContext['rotations'];
+  runbookFile?: string;
 };
 
 /** The flow the app is set up for: a certificate means JWT bearer, client credentials otherwise when enabled. */
@@ -105,6 +108,8 @@ const inspect = async (org: Org, targetOrg: string, opts: DoctorOptions): Promis
     live: await liveChecks(transport, snap, flow, opts, privateKeyPem),
     desired: opts.spec ? desiredAccess(opts.spec, org.getUsername() ?? 'admin@example.com') : undefined,
     maxCredentialAgeDays: opts.maxCredentialAgeDays,
+    rotations: opts.rotations,
+    runbookFile: opts.runbookFile,
   };
   const checks = runChecks(snap, ctx);
   const report: OrgReport = {

@@ -29,10 +29,31 @@ export const rotationLog = (runbook: string | undefined, entry: RotationEntry): 
   return `${text ? `${text}\n\n` : ''}${HEADER.join('\n')}\n${row}\n`;
 };
 
+/** The cells of one table row, `\|` read back as a pipe. */
+const cells = (row: string): string[] =>
+  row
+    .replace(/^\|\s?/, '')
+    .replace(/\s?\|\s*$/, '')
+    .split(/\s?(?<!\\)\|\s?/)
+    .map((c) => c.replace(/\\\|/g, '|').trim());
+
+/**
+ * The rows of the rotation log, oldest first, as rotationLog wrote them (rows whose date does not parse are left
+ * out): what the age of a credential is read from.
+ */
+export const rotationEntries = (runbook: string): RotationEntry[] => {
+  const at = runbook.indexOf(ROTATION_LOG_HEADING);
+  if (at < 0) return [];
+  const entries: RotationEntry[] = [];
+  for (const m of runbook.slice(at).matchAll(/^\| \d{4}-\d{2}-\d{2}T.*\|\s*$/gm)) {
+    const [date, change = '', before = '', after = '', by = ''] = cells(m[0]);
+    if (!Number.isNaN(Date.parse(date))) entries.push({ date, change, before, after, by });
+  }
+  return entries.sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
+};
+
 /** The date of the last rotation the log records, for the age of a credential (undefined when none). */
 export const lastRotation = (runbook: string): Date | undefined => {
-  const at = runbook.indexOf(ROTATION_LOG_HEADING);
-  if (at < 0) return undefined;
-  const dates = [...runbook.slice(at).matchAll(/^\| (\d{4}-\d{2}-\d{2}T[^ |]+) \|/gm)].map((m) => new Date(m[1])).filter((d) => !Number.isNaN(d.getTime()));
-  return dates.length ? new Date(Math.max(...dates.map((d) => d.getTime()))) : undefined;
+  const entries = rotationEntries(runbook);
+  return entries.length ? new Date(entries[entries.length - 1].date) : undefined;
 };

@@ -103,11 +103,17 @@ const stamp = (store: OrgStore, key: string, components: unknown[]): { created: 
   return prev;
 };
 
-/** Marks every app as created/modified long ago (fixture load: apps given in a fixture are propagated). */
+/**
+ * Marks every app as created/modified an hour before the org's clock at the latest, past the longest propagation
+ * window (2 to 10 minutes), so apps given in a fixture have propagated; never makes an app younger. An hour, not the
+ * epoch: CreatedDate is also how old an app's consumer secret is when nothing else tells (credential age), and a
+ * fixture's healthy app is not decades old. An app meant to be old is created with emulator.now set back.
+ */
 export const agePropagation = (store: OrgStore): void => {
+  const settled = store.now().getTime() - 3_600_000;
   for (const s of book(store).stamps.values()) {
-    s.created = new Date(0);
-    s.modified = new Date(0);
+    s.created = new Date(Math.min(s.created.getTime(), settled));
+    s.modified = new Date(Math.min(s.modified.getTime(), settled));
   }
   // The records SOQL sees (CreatedDate / LastModifiedDate of ExternalClientApplication, ...) carry the same dates.
   store.recomputeDerived();

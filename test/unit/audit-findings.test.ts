@@ -104,6 +104,7 @@ describe('audit findings', () => {
     const a = buildAudit('o', inv, OPTS);
     const f = a.findings.find((x) => x.id === 'AUD-CERT-OLD');
     expect(f).to.deep.include({ nhi: ['NHI7'], fix: 'sf integration rotate --name HubSpot' });
+    expect(f?.evidence).to.include({ source: 'certificate', ageDays: 500 });
     expect(a.apps[0].certificate?.ageDays).to.equal(500);
     expect(buildAudit('o', inv, { ...OPTS, maxCredentialAgeDays: 600 }).findings.some((x) => x.id === 'AUD-CERT-OLD')).to.equal(false);
   });
@@ -121,5 +122,22 @@ describe('audit findings', () => {
     expect(reachesFailOn(after.findings, 'new')).to.equal(true);
     expect(reachesFailOn(before.findings, 'low')).to.equal(false);
     expect(reachesFailOn([{ ...after.findings[0], severity: 'low' }], 'medium')).to.equal(false);
+  });
+
+  it('consumer secrets older than the rotation period (NHI7): dated by the app creation, or by a --runbook rotation of its consumer key', () => {
+    const cc = (over: Partial<InventoryApp> = {}): Inventory => inventory({ apps: [app({ clientCredentialsEnabled: true, runAsUsername: 'integ@x.example', consumerKey: 'KEY2', createdDate: ago(400), ...over })] });
+    const f = buildAudit('o', cc(), OPTS).findings.find((x) => x.id === 'AUD-SECRET-OLD');
+    expect(f).to.deep.include({ severity: 'medium', nhi: ['NHI7'], subject: 'HubSpot', fix: 'sf integration rotate --name HubSpot' });
+    expect(f?.evidence).to.include({ source: 'app-created', ageDays: 400 });
+    expect(f?.message).to.include('consumer secret is 400 days old, since the app was created');
+    expect(ids(cc({ createdDate: ago(100) }))).to.not.include('AUD-SECRET-OLD');
+    expect(ids(cc({ clientCredentialsEnabled: false }))).to.not.include('AUD-SECRET-OLD');
+    // A runbook's rotation of this consumer key dates the secret; a rotation of another key proves nothing.
+    const rotated = (after: string): string[] => buildAudit('o', cc(), { ...OPTS, rotations: [{ date: ago(10), before: 'KEY1', after }] }).findings.map((x) => x.id);
+    expect(rotated('KEY2')).to.not.include('AUD-SECRET-OLD');
+    expect(rotated('KEY_OF_ANOTHER_APP')).to.include('AUD-SECRET-OLD');
+    // No API rotates a Connected App's secret: the fix is the Setup path.
+    const ca = buildAudit('o', cc({ kind: 'connected-app' }), OPTS).findings.find((x) => x.id === 'AUD-SECRET-OLD');
+    expect(ca?.fix).to.match(/^Setup > App Manager > HubSpot > View > Manage Consumer Details/);
   });
 });

@@ -8,7 +8,7 @@ import { checkById } from '../../src/checks/index.js';
 import { certificateAgeDays, credentialAgeDays } from '../../src/credentials/age.js';
 import { planRotation, type JwtRotation, type RotatePlanInput } from '../../src/rotate/plan.js';
 import { lastRotation, rotationLog } from '../../src/rotate/runbook.js';
-import { daysFrom, healthyContext, healthySnapshot, makeCertificate, NOW } from './snapshot-fixtures.js';
+import { clientCredentialsContext, clientCredentialsSnapshot, CONSUMER_KEY, daysFrom, healthyContext, healthySnapshot, makeCertificate, NOW } from './snapshot-fixtures.js';
 
 const entry = { date: '2027-03-01T12:00:00.000Z', change: 'certificate (SHA-256 fingerprint)', before: 'AA:BB', by: 'admin@acme.example (ops)' };
 
@@ -43,6 +43,40 @@ describe('rotate', () => {
     expect(warn.fix?.command).to.equal('sf integration rotate --name HubSpot_Integration');
     expect(check.run(old, healthyContext({ maxCredentialAgeDays: 730 })).status).to.equal('pass');
     expect(check.run(healthySnapshot({ app: { certificate: undefined } }), healthyContext()).status).to.equal('skip');
+  });
+
+  it('credential-age dates a consumer secret from the runbook, else from the app, and names the source in its evidence', () => {
+    const check = checkById('credential-age')!;
+    const old = clientCredentialsSnapshot({ app: { createdDate: daysFrom(NOW, -400).toISOString() } });
+    const warn = check.run(old, clientCredentialsContext());
+    expect(warn.status, warn.finding).to.equal('warn');
+    expect(warn.finding).to.include('consumer secret').and.include('400 days').and.include('since the app was created');
+    expect(warn.fix?.command).to.equal('sf integration rotate --name HubSpot_Integration');
+    expect(warn.evidence).to.deep.include({ maxDays: 365 });
+    expect((warn.evidence?.credentials as Array<Record<string, unknown>>)[0]).to.include({ credential: 'consumer-secret', source: 'app-created', ageDays: 400 });
+    // After sf integration rotate: the runbook's row for the app's consumer key dates the secret.
+    const rotations = [{ date: daysFrom(NOW, -2).toISOString(), before: 'OLD_KEY', after: CONSUMER_KEY }];
+    const pass = check.run(old, clientCredentialsContext({ rotations, runbookFile: '/tmp/billing/runbook.md' }));
+    expect(pass.status, pass.finding).to.equal('pass');
+    expect(pass.finding).to.include('since the rotation the runbook records');
+    expect(pass.evidence).to.deep.include({ runbook: '/tmp/billing/runbook.md' });
+    expect((pass.evidence?.credentials as Array<Record<string, unknown>>)[0]).to.include({ source: 'runbook', ageDays: 2 });
+    // A Connected App's secret is rotated in Setup: no command to offer.
+    const ca = check.run(clientCredentialsSnapshot({ app: { kind: 'connected-app', createdDate: daysFrom(NOW, -400).toISOString() } }), clientCredentialsContext());
+    expect(ca.status).to.equal('warn');
+    expect(ca.fix?.command).to.equal(undefined);
+    expect(ca.fix?.setup).to.include('Manage Consumer Details');
+    expect(check.run(clientCredentialsSnapshot({ app: { createdDate: undefined } }), clientCredentialsContext()).status).to.equal('skip');
+  });
+
+  it('credential-age on a JWT app whose runbook logs a rotation but whose certificate is old reports the certificate', () => {
+    const check = checkById('credential-age')!;
+    const old = healthySnapshot({ app: { certificate: makeCertificate({ notBefore: daysFrom(NOW, -500), notAfter: daysFrom(NOW, 100) }) } });
+    const rotations = [{ date: daysFrom(NOW, -1).toISOString(), before: 'AA:BB', after: 'CC:DD' }];
+    const warn = check.run(old, healthyContext({ rotations }));
+    expect(warn.status).to.equal('warn');
+    expect(warn.finding).to.include('certificate').and.include('500 days').and.include('since its notBefore');
+    expect((warn.evidence?.credentials as Array<Record<string, unknown>>)[0]).to.include({ credential: 'certificate', source: 'certificate' });
   });
 
   it('the rotation log is appended to the runbook, one row per rotation, and its latest date is read back', () => {

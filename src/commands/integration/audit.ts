@@ -26,6 +26,19 @@ const checkOutput = async (format: string, outputDir: string | undefined, output
   if (format === 'csv' && outputDir) await assertWritableDir(outputDir);
 };
 
+/** The rotation logs of the --runbook files, read before the org is: a file that cannot be read is bad input. */
+const readRotations = async (files: string[]): Promise<Array<{ date: string; before: string; after: string }>> => {
+  const { rotationEntries } = await import('../../rotate/runbook.js');
+  const logs = await Promise.all(
+    files.map((file) =>
+      readFile(file, 'utf8').then(rotationEntries, (e: Error) => {
+        throw badInput('error.RunbookUnreadable', [file, e.message]);
+      })
+    )
+  );
+  return logs.flat();
+};
+
 export type { AuditResult, AuditApp, AuditFinding, AuditIdentity, ConnectedUser, OrgAudit } from '../../audit/types.js';
 
 export default class IntegrationAudit extends SfCommand<AuditResult> {
@@ -49,6 +62,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
     })(),
     'output-dir': Flags.directory({ summary: messages.getMessage('flags.output-dir.summary') }),
     'output-file': Flags.file({ summary: messages.getMessage('flags.output-file.summary') }),
+    runbook: Flags.file({ summary: messages.getMessage('flags.runbook.summary'), multiple: true }),
   };
 
   public async run(): Promise<AuditResult> {
@@ -66,6 +80,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
       }
     }
     if (flags['fail-on'] === 'new' && !baseline) throw badInput('error.NewNeedsBaseline');
+    const rotations = await readRotations(flags.runbook ?? []);
     const names = flags['target-org']?.length ? flags['target-org'] : [undefined];
     let orgs: Array<{ org: Org; name: string }>;
     try {
@@ -78,7 +93,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
       throw e;
     }
     const { auditOrg, combine } = await import('../../audit/run.js');
-    const opts = { unusedDays: flags['unused-days'], maxCredentialAgeDays: flags['max-credential-age'], now: new Date(), apiVersion: flags['api-version'], baseline };
+    const opts = { unusedDays: flags['unused-days'], maxCredentialAgeDays: flags['max-credential-age'], now: new Date(), apiVersion: flags['api-version'], baseline, rotations };
     let unreachable = false;
     const audits = (
       await Promise.all(

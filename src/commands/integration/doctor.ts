@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Interfaces } from '@oclif/core';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
@@ -101,6 +102,36 @@ const humanText = async (result: DoctorResult): Promise<string[]> => {
   return lines;
 };
 
+type Runbook = { file: string; rotations: Array<{ date: string; before: string; after: string }> };
+
+/**
+ * The runbook whose rotation log dates the app's credentials (credential-age): --runbook, else runbook.md where
+ * create and rotate write it, in the first directory doctor knows of: the --spec file's or the --private-key-file's
+ * (create writes the spec, the key pair and the runbook into one directory), else the one rotate uses by default
+ * for --name (./NAME-integration). Only a --runbook given explicitly must exist: it is refused (exit 2) before any
+ * org is read when it cannot be read.
+ */
+const readRunbook = async (
+  explicit: string | undefined,
+  appName: string | undefined,
+  known: { specPath?: string; privateKeyFile?: string }
+): Promise<Runbook | undefined> => {
+  const { rotationEntries } = await import('../../rotate/runbook.js');
+  if (explicit) {
+    try {
+      return { file: explicit, rotations: rotationEntries(await readFile(explicit, 'utf8')) };
+    } catch (e) {
+      return badInput(messages.createError('error.RunbookUnreadable', [explicit, (e as Error).message]));
+    }
+  }
+  if (!appName) return undefined;
+  const { defaultRotateDir } = await import('../../rotate/run.js');
+  const beside = known.specPath ?? known.privateKeyFile;
+  const file = join(beside ? dirname(beside) : defaultRotateDir(appName), 'runbook.md');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : { file, rotations: rotationEntries(text) };
+};
+
 export default class IntegrationDoctor extends SfCommand<DoctorResult> {
   public static readonly summary = messages.getMessage('summary');
   public static readonly description = messages.getMessage('description');
@@ -131,6 +162,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary'), relationships: [{ type: 'all', flags: ['fix'] }] }),
     'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
     'max-credential-age': Flags.integer({ summary: messages.getMessage('flags.max-credential-age.summary'), min: 1, default: 365 }),
+    runbook: Flags.file({ summary: messages.getMessage('flags.runbook.summary') }),
   };
 
   public async run(): Promise<DoctorResult> {
@@ -143,7 +175,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       import('../../plan/render.js'),
       import('../../plan/apply.js'),
     ]);
-    const { clientSecret, spec, promptRefused } = await this.checkInputs(flags);
+    const { clientSecret, spec, promptRefused, runbook } = await this.checkInputs(flags);
     const { noTerminalError } = await import('../../cli/prompt.js');
 
     const wantsOrg = Boolean(flags.name ?? flags.username);
@@ -159,6 +191,7 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
       error: flags.error,
       apiVersion: flags['api-version'],
       maxCredentialAgeDays: flags['max-credential-age'],
+      ...(runbook ? { rotations: runbook.rotations, runbookFile: runbook.file } : {}),
     };
     // Orgs are checked concurrently, but their --fix prompts are asked one after the other.
     let prompts: Promise<unknown> = Promise.resolve();
@@ -201,7 +234,9 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
    * terminal (the checks still run and the report is still written, as the repair plan; then exit 2, never an
    * unanswered prompt passed off as "no").
    */
-  private async checkInputs(flags: Interfaces.InferredFlags<typeof IntegrationDoctor.flags>): Promise<{ clientSecret?: string; spec?: LoadedSpecFile; promptRefused: boolean }> {
+  private async checkInputs(
+    flags: Interfaces.InferredFlags<typeof IntegrationDoctor.flags>
+  ): Promise<{ clientSecret?: string; spec?: LoadedSpecFile; promptRefused: boolean; runbook?: Runbook }> {
     if (!flags.name && !flags.username && !flags.error) badInput(messages.createError('error.NothingToCheck'));
     if (flags.error && flags.fix) badInput(messages.createError('error.ErrorWithFix'));
     if (flags['no-prompt'] && !flags.fix) this.warn(messages.getMessage('warn.NoPromptWithoutFix'));
@@ -220,7 +255,8 @@ export default class IntegrationDoctor extends SfCommand<DoctorResult> {
     const specPath = flags.spec;
     const spec = specPath ? await asBadInput(() => readSpecFile(specPath)) : undefined;
     if (flags['output-file']) await assertWritableFile(flags['output-file']);
-    return { clientSecret, spec, promptRefused: flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt() };
+    const runbook = await readRunbook(flags.runbook, flags.name, { specPath, privateKeyFile: keyFile });
+    return { clientSecret, spec, promptRefused: flags.fix && !flags['no-prompt'] && !flags['dry-run'] && !canPrompt(), runbook };
   }
 
   private async render(result: DoctorResult, format: 'human' | 'json' | 'junit', outputFile: string | undefined, failOn: 'fail' | 'warn', durationMs: number): Promise<void> {
