@@ -83,3 +83,30 @@ export const onInterrupt = (tracker: RunTracker, write: (text: string) => void =
     process.off('SIGTERM', handler);
   };
 };
+
+/** What a run tells the Ctrl-C table: the plan before apply starts, then every step and journal entry as it ends. */
+export type RunObserver = {
+  onPlan(plan: { steps: StepLike[] }): void;
+  onStepStart(id: string): void;
+  onStepEnd(result: Ended): void;
+  onJournal(entry: Entry): void;
+};
+
+/**
+ * Runs one writing command's domain call with Ctrl-C answered by the step table and exit 130 (onInterrupt): the
+ * call is handed the observer that feeds the table, and the handler is removed however the call ends.
+ */
+export const interruptible = async <T>(run: (observer: RunObserver) => Promise<T>, write?: (text: string) => void): Promise<T> => {
+  const tracker = new RunTracker();
+  const remove = onInterrupt(tracker, write);
+  try {
+    return await run({
+      onPlan: (plan) => tracker.plan(plan.steps),
+      onStepStart: (id) => tracker.stepStart(id),
+      onStepEnd: (r) => tracker.stepEnd(r),
+      onJournal: (e) => tracker.journal(e),
+    });
+  } finally {
+    remove();
+  }
+};
