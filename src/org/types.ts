@@ -182,3 +182,6 @@ export type OrgSnapshot = {
   /** Queries the org refused (never read as "no rows"): create stops before writing; doctor skips what they feed. */
   readFailures?: ReadFailure[];
 };
+
+/** One write of a composite request (REST API Developer Guide, Composite): `@{ref.id}` in a value names an earlier one's Id. */
+export type CompositeSubrequest = { method: 'POST' | 'PATCH' | 'DELETE'; path: string; referenceId: string; body?: Record<string, unknown> };
