@@ -1,8 +1,8 @@
 /*
  * Ctrl-C during a command that writes. Instead of an uncaught stack trace, the step table of what is done and
  * what is pending, from apply's journal as it stood, and whether any write reached the org; then exit 130 (the
- * shell's code for SIGINT). A second Ctrl-C while the table prints exits at once. Every writing command installs it
- * around its run and feeds it the plan, the steps as they end, and the journal.
+ * shell's code for SIGINT). A second Ctrl-C while the table prints exits at once. A command runs its domain call
+ * inside `interruptible` (create does), which installs it and feeds it the plan, the steps as they end, and the journal.
  */
 import { Messages } from '@salesforce/core';
 import { ExitCode } from './exit-codes.js';
