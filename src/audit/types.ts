@@ -1,50 +1,13 @@
 /*
- * The audit's data: the org's inventory as src/org/ reads it (plain records), and the result the command answers
- * (apps, identities, connected users, findings). No DeleteToken ever reaches the result.
+ * The audit's data: the org's inventory as src/org/ reads it (plain records, defined with the rest of the org's
+ * data in src/org/types.ts), and the result the command answers (apps, identities, connected users, findings). No
+ * DeleteToken ever reaches the result.
  */
-import type { AppConfig } from '../org/types.js';
+import type { Inventory } from '../org/types.js';
+
+export type { DangerousGrant, Inventory, InventoryApp, InventoryToken, InventoryUser, LoginSummary } from '../org/types.js';
 
 export type Severity = 'high' | 'medium' | 'low';
-
-export type InventoryUser = {
-  id: string;
-  username: string;
-  name: string;
-  email?: string;
-  isActive: boolean;
-  isFrozen: boolean;
-  userType?: string;
-  profileName?: string;
-  licenseName?: string;
-  lastLoginDate?: string;
-};
-
-/** A token as the audit keeps it: the read's fields without the DeleteToken. */
-export type InventoryToken = { userId: string; appName: string; appMenuItemId?: string; applicationId?: string; createdDate: string; lastUsedDate?: string; useCount?: number };
-
-export type InventoryApp = AppConfig & { distributionState?: string; createdById?: string };
-
-/** Logins per user and login type (LoginHistory, successful ones). */
-export type LoginSummary = { userId: string; loginType: string; application?: string; count: number; last?: string };
-
-/** A permission set (or profile) granting a dangerous system permission to a user. */
-export type DangerousGrant = { userId: string; permissionSet: string; viaProfile: boolean; permissions: string[] };
-
-export type Inventory = {
-  orgId: string;
-  instanceUrl: string;
-  takenAt: string;
-  apps: InventoryApp[];
-  users: InventoryUser[];
-  tokens: InventoryToken[];
-  /** Who holds each app's selected permission sets (pre-authorized users), by app Id. */
-  preAuthorizedUserIds: Record<string, string[]>;
-  /** Profile-owned permission sets selected on apps: app Id -> profile names. */
-  adminProfileApps: Record<string, string[]>;
-  logins: LoginSummary[];
-  grants: DangerousGrant[];
-  readFailures: Array<{ query: string; errorCode: string; message: string }>;
-};
 
 export type AuditApp = {
   name: string;

@@ -1,8 +1,8 @@
 /*
  * Ctrl-C during a command that writes. Instead of an uncaught stack trace, the step table of what is done and
  * what is pending, from apply's journal as it stood, and whether any write reached the org; then exit 130 (the
- * shell's code for SIGINT). A second Ctrl-C while the table prints exits at once. Every writing command installs it
- * around its run and feeds it the plan, the steps as they end, and the journal.
+ * shell's code for SIGINT). A second Ctrl-C while the table prints exits at once. A command runs its domain call
+ * inside `interruptible` (create does), which installs it and feeds it the plan, the steps as they end, and the journal.
  */
 import { Messages } from '@salesforce/core';
 import { ExitCode } from './exit-codes.js';
@@ -82,4 +82,31 @@ export const onInterrupt = (tracker: RunTracker, write: (text: string) => void =
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+};
+
+/** What a run tells the Ctrl-C table: the plan before apply starts, then every step and journal entry as it ends. */
+export type RunObserver = {
+  onPlan(plan: { steps: StepLike[] }): void;
+  onStepStart(id: string): void;
+  onStepEnd(result: Ended): void;
+  onJournal(entry: Entry): void;
+};
+
+/**
+ * Runs one writing command's domain call with Ctrl-C answered by the step table and exit 130 (onInterrupt): the
+ * call is handed the observer that feeds the table, and the handler is removed however the call ends.
+ */
+export const interruptible = async <T>(run: (observer: RunObserver) => Promise<T>, write?: (text: string) => void): Promise<T> => {
+  const tracker = new RunTracker();
+  const remove = onInterrupt(tracker, write);
+  try {
+    return await run({
+      onPlan: (plan) => tracker.plan(plan.steps),
+      onStepStart: (id) => tracker.stepStart(id),
+      onStepEnd: (r) => tracker.stepEnd(r),
+      onJournal: (e) => tracker.journal(e),
+    });
+  } finally {
+    remove();
+  }
 };

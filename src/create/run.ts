@@ -11,7 +11,7 @@ import { asBadInput, badInput, ExitCode } from '../cli/exit-codes.js';
 import { assertWritableDir } from '../cli/output.js';
 import { sanitizeEcho } from '../cli/sanitize.js';
 import { keyMatchesCertificate, readKeyFiles, validateKeyPair, CERTIFICATE_FILE, PRIVATE_KEY_FILE } from '../credentials/index.js';
-import { buildSpec, sandboxNameFromSubdomain, validateAgainstOrg, type IntegrationSpec, type SpecInput, type SpecWarning } from '../desired/index.js';
+import { draftSpec, sandboxNameFromSubdomain, validateAgainstOrg, withOwner, type IntegrationSpec, type SpecInput, type SpecWarning } from '../desired/index.js';
 import { ApiCallError, checkConnectedAppCreation, objectCatalogue, readSnapshot, Transport, type OrgSnapshot } from '../org/index.js';
 import { applyPlan, outcomeExitCode, type ApplyOptions } from '../plan/apply.js';
 import { PlanBlocked } from '../plan/plan.js';
@@ -162,9 +162,10 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
 
   progress?.stage('read');
   // The names the reads need (objects, permissions, user, permission set, app) do not depend on the owner's email,
-  // which defaults to the running user's: read with a stand-in owner, then build the real spec once it is known.
-  const first = await asBadInput(() => buildSpec(opts.input, { ...env, adminEmail: opts.input.email ?? 'owner-pending@example.com' }));
-  assertFlagsFitFlow(opts.input, first.spec);
+  // which defaults to the running user's: the desired state is built once, before the read, and an owner the flags
+  // and the spec file do not name is filled in from the read (withOwner).
+  const draft = await asBadInput(() => draftSpec(opts.input, env));
+  assertFlagsFitFlow(opts.input, draft.spec);
   const apiDisabled = (e: unknown): never => {
     if (e instanceof ApiCallError && e.errorCode === 'API_DISABLED_FOR_ORG') throw messages.createError('error.ApiDisabled', [adminUsername]);
     throw e;
@@ -172,12 +173,12 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   // One batch of describes: the objects and fields asked for, and PermissionSet for the system permission names.
   // The org's object list, and describes of PermissionSet and of the objects whose fields are asked for: a spec of
   // 200 objects costs one round trip, not eight.
-  const described = await objectCatalogue(transport, { describe: ['PermissionSet', ...fieldObjectsOf(first.spec)] }).catch(apiDisabled);
+  const described = await objectCatalogue(transport, { describe: ['PermissionSet', ...fieldObjectsOf(draft.spec)] }).catch(apiDisabled);
   // The permission names this org has: only those are selected in the snapshot (editions differ).
   const orgPermissions = described.PermissionSet?.fields.filter((f) => f.startsWith('Permissions')).map((f) => f.slice('Permissions'.length));
   const catalogue = { objects: described, systemPermissions: orgPermissions ?? [] };
   // Names the org does not have (objects, fields, permissions) are bad input: exit 2, nothing written.
-  const checked = await asBadInput(() => validateAgainstOrg(first.spec, catalogue));
+  const checked = await asBadInput(() => validateAgainstOrg(draft.spec, catalogue));
   const notPermissionable = checked.permissionSet.fields.filter((f) => described[f.field.split('.')[0]]?.notPermissionable?.includes(f.field.split('.')[1]));
   if (notPermissionable.length) badInput(messages.createError('error.FieldNotPermissionable', [notPermissionable.map((f) => f.field).join(', ')]));
   const snap = await readSnapshot(
@@ -203,8 +204,8 @@ const prepare = async (org: Org, opts: CreateOptions): Promise<Prepared> => {
   }
 
   progress?.stage('validate');
-  const built = opts.input.email ? first : await asBadInput(() => buildSpec(opts.input, { ...env, adminEmail: snap.runningUser?.email }));
-  const spec = await asBadInput(() => validateAgainstOrg(built.spec, catalogue));
+  const built = await asBadInput(() => withOwner({ ...draft, spec: checked }, snap.runningUser?.email));
+  const spec = built.spec;
   if (spec.app.kind === 'connected-app' && spec.flow === 'client-credentials' && opts.verify) {
     badInput(messages.createError('error.ConnectedAppSecret'));
   }

@@ -35,7 +35,7 @@ import {
   type AccessEntry,
 } from './parse.js';
 import type { DesiredApp, DesiredCertificate, IntegrationSpec } from './types.js';
-import { apiNameProblems, collectSpecProblems, specWarnings, suggestApiName } from './validate.js';
+import { apiNameProblems, collectSpecProblems, ownerProblems, specWarnings, suggestApiName } from './validate.js';
 
 /** The command's flag values (undefined when not given) and the spec file, when --spec was given. */
 export type SpecInput = {
@@ -77,7 +77,15 @@ export type BuiltSpec = {
   warnings: SpecWarning[];
   /** Defaults worth knowing about (IP relaxation, owner taken from the admin), for the plan and the runbook. */
   notes: string[];
+  /**
+   * Set by draftSpec when neither the flags nor the spec file name the owner: the owner's email, the user's email
+   * and the app's contact email are empty until withOwner fills them in from the admin's.
+   */
+  ownerPending?: OwnerPending;
 };
+
+/** What the owner's email still decides: the default description names it. */
+export type OwnerPending = { display: string; description?: string };
 
 type Sourced<T> = { value: T; where: string; fromFile: boolean };
 
@@ -178,14 +186,33 @@ const nameOf = (ctx: Context): { name: string; stem: string } => {
   return { name: given ? name : stem, stem };
 };
 
-/** --email, else the file's owner, else the admin's email (said in a note); a masked sandbox address is warned about. */
-const ownerOf = (ctx: Context): string => {
-  const given = pick(ctx.input.email, '--email', ctx.file, ctx.file?.spec.owner, ['owner']);
-  const owner = given?.value ?? ctx.env.adminEmail ?? '';
-  if (!given && ctx.env.adminEmail) ctx.notes.push(text('info.OwnerFromAdmin', [ctx.env.adminEmail]));
-  if (!owner) ctx.problems.push(problem('OwnerEmailRequired'));
-  else if (owner.toLowerCase().endsWith('.invalid')) ctx.warnings.push(warning('OwnerEmailInvalid', [owner]));
+type Said = Pick<Context, 'problems' | 'warnings' | 'notes'>;
+
+/** The given owner, else the admin's email (said in a note); none is a problem, a masked sandbox address a warning. */
+const resolveOwner = (given: string | undefined, adminEmail: string | undefined, said: Said): string => {
+  const owner = given ?? adminEmail ?? '';
+  if (given === undefined && adminEmail) said.notes.push(text('info.OwnerFromAdmin', [adminEmail]));
+  if (!owner) said.problems.push(problem('OwnerEmailRequired'));
+  else if (owner.toLowerCase().endsWith('.invalid')) said.warnings.push(warning('OwnerEmailInvalid', [owner]));
   return owner;
+};
+
+/** --email, else the file's owner, else the admin's email; undefined when the admin's is to come later (draftSpec). */
+const ownerOf = (ctx: Context, later: boolean): string | undefined => {
+  const given = pick(ctx.input.email, '--email', ctx.file, ctx.file?.spec.owner, ['owner']);
+  return !given && later ? undefined : resolveOwner(given?.value, ctx.env.adminEmail, ctx);
+};
+
+/** The parts of the desired state the owner's email decides: the owner, the user's and the app's email, the default description. */
+const ownedBy = (spec: IntegrationSpec, owner: string, parts: OwnerPending): IntegrationSpec => {
+  const description = parts.description ?? text('default.Description', [parts.display, owner]);
+  return {
+    ...spec,
+    ownerEmail: owner,
+    user: { ...spec.user, email: owner },
+    permissionSet: { ...spec.permissionSet, description },
+    app: { ...spec.app, contactEmail: owner, description },
+  };
 };
 
 const policiesOf = (ctx: Context): Pick<DesiredApp, 'refreshTokenPolicy' | 'ipRelaxation'> => {
@@ -204,8 +231,7 @@ const certificateOf = (input: SpecInput, file: SpecFile | undefined): DesiredCer
   ...(input.certificateFile !== undefined ? { certificateFile: input.certificateFile } : {}),
 });
 
-/** Flags + spec file + what the org says about the admin → a validated desired state, or one error listing every problem. */
-export const buildSpec = (input: SpecInput, env: SpecEnv): BuiltSpec => {
+const build = (input: SpecInput, env: SpecEnv, ownerLater: boolean): BuiltSpec => {
   const ctx: Context = { input, env, file: input.specFile, problems: [], warnings: [], notes: [] };
   const { file, problems } = ctx;
   const f = file?.spec;
@@ -213,25 +239,25 @@ export const buildSpec = (input: SpecInput, env: SpecEnv): BuiltSpec => {
   const flow = option(ctx, [input.flow, '--flow'], [f?.flow, ['flow']], parseFlow, DEFAULT_FLOW).value;
   const kind = option(ctx, [input.appType, '--app-type'], [f?.appType, ['appType']], parseAppKind, DEFAULT_APP_KIND).value;
   const policies = policiesOf(ctx);
-  const ownerEmail = ownerOf(ctx);
+  const owner = ownerOf(ctx, ownerLater);
   const username = usernameOf(pick(input.username, '--username', file, f?.username, ['username'])?.value, stem, env, ctx.warnings);
   const objects = mergeAccess([fileEntries(file, 'objects'), flagEntries(input.objects, '--object', problems)], parseObjectEntry, (o) => o.object, problems);
   const fields = mergeAccess([fileEntries(file, 'fields'), flagEntries(input.fields, '--field', problems)], parseFieldEntry, (x) => x.field, problems);
   const display = displayName(stem);
   const label = `${display} Integration`;
-  const description = f?.description ?? text('default.Description', [display, ownerEmail]);
-  const spec: IntegrationSpec = {
+  const ownerParts: OwnerPending = { display, description: f?.description };
+  const unowned: IntegrationSpec = {
     name,
     flow,
-    ownerEmail,
-    user: { username, firstName: display, lastName: 'Integration', alias: aliasFor(stem), email: ownerEmail },
-    permissionSet: { name: permissionSetNameFor(stem), label, description, objects, fields, systemPermissions: systemPermissionsOf(input, problems) },
+    ownerEmail: '',
+    user: { username, firstName: display, lastName: 'Integration', alias: aliasFor(stem), email: '' },
+    permissionSet: { name: permissionSetNameFor(stem), label, description: '', objects, fields, systemPermissions: systemPermissionsOf(input, problems) },
     app: {
       kind,
       name: appNameFor(stem),
       label,
-      contactEmail: ownerEmail,
-      description,
+      contactEmail: '',
+      description: '',
       callbackUrl: DEFAULT_CALLBACK_URL,
       scopes: [...DEFAULT_SCOPES],
       ...policies,
@@ -239,6 +265,33 @@ export const buildSpec = (input: SpecInput, env: SpecEnv): BuiltSpec => {
     certificate: certificateOf(input, f),
     allowPrivileged: input.allowPrivileged === true || f?.allowPrivileged === true,
   };
-  throwIfProblems([...problems, ...collectSpecProblems(spec)]);
-  return { spec, warnings: [...ctx.warnings, ...specWarnings(spec)], notes: ctx.notes };
+  // A pending owner's description is checked here as the shortest it can be, and again by withOwner.
+  const spec = ownedBy(unowned, owner ?? '', ownerParts);
+  throwIfProblems([...problems, ...collectSpecProblems(spec, owner !== undefined)]);
+  const warnings = [...ctx.warnings, ...specWarnings(spec)];
+  return owner === undefined ? { spec, warnings, notes: ctx.notes, ownerPending: ownerParts } : { spec, warnings, notes: ctx.notes };
+};
+
+/** Flags + spec file + what the org says about the admin → a validated desired state, or one error listing every problem. */
+export const buildSpec = (input: SpecInput, env: SpecEnv): BuiltSpec => build(input, env, false);
+
+/**
+ * The desired state before the org is read (create): as buildSpec, but when neither the flags nor the spec file
+ * name the owner, its email is left pending (`ownerPending`) for withOwner, since the admin's email comes with the
+ * org's snapshot. Every other part is built and checked here, once: the reads need its names.
+ */
+export const draftSpec = (input: SpecInput, env: Omit<SpecEnv, 'adminEmail'>): BuiltSpec => build(input, env, true);
+
+/**
+ * A draft's pending owner filled in with the admin's email (said in a note), and checked; a draft whose owner was
+ * given comes back as it is. Works on the spec as the draft holds it, so a spec checked against the org since
+ * (validateAgainstOrg) keeps Salesforce's spelling of its names.
+ */
+export const withOwner = (draft: BuiltSpec, adminEmail: string | undefined): BuiltSpec => {
+  const { ownerPending, ...built } = draft;
+  if (!ownerPending) return draft;
+  const said: Said = { problems: [], warnings: [], notes: [] };
+  const spec = ownedBy(built.spec, resolveOwner(undefined, adminEmail, said), ownerPending);
+  throwIfProblems([...said.problems, ...ownerProblems(spec)]);
+  return { spec, warnings: [...said.warnings, ...built.warnings], notes: [...built.notes, ...said.notes] };
 };

@@ -141,8 +141,24 @@ const certificateProblems = (spec: IntegrationSpec): SpecProblem[] => {
   return out;
 };
 
-/** Every problem of a desired state that can be found without an org. */
-export const collectSpecProblems = (spec: IntegrationSpec): SpecProblem[] => {
+const ownerEmailProblems = (spec: IntegrationSpec): SpecProblem[] => [
+  ...emailProblems('--email', spec.ownerEmail),
+  ...(lower(spec.user.email) === lower(spec.ownerEmail) ? [] : emailProblems('user.email', spec.user.email)),
+];
+
+const descriptionProblems = (spec: IntegrationSpec): SpecProblem[] => {
+  const length = spec.permissionSet.description.length;
+  return length > LIMITS.description ? [problem('DescriptionTooLong', [length, LIMITS.description])] : [];
+};
+
+/** The problems the owner's email decides: its form, and the length of the default description that names it. */
+export const ownerProblems = (spec: IntegrationSpec): SpecProblem[] => [...ownerEmailProblems(spec), ...descriptionProblems(spec)];
+
+/**
+ * Every problem of a desired state that can be found without an org. `ownerKnown: false` (the owner is filled in
+ * later, withOwner in build.ts) leaves out the checks of the owner's email; withOwner makes them.
+ */
+export const collectSpecProblems = (spec: IntegrationSpec, ownerKnown = true): SpecProblem[] => {
   const nameProblems = apiNameProblems('--name', spec.name, LIMITS.name);
   const { permissionSet: ps, app, user } = spec;
   return [
@@ -151,10 +167,9 @@ export const collectSpecProblems = (spec: IntegrationSpec): SpecProblem[] => {
     ...(nameProblems.length ? [] : apiNameProblems('permissionSet.name', ps.name, LIMITS.permissionSetName)),
     ...(nameProblems.length ? [] : apiNameProblems('app.name', app.name, LIMITS.appName)),
     ...usernameProblems(user.username),
-    ...emailProblems('--email', spec.ownerEmail),
-    ...(lower(user.email) === lower(spec.ownerEmail) ? [] : emailProblems('user.email', user.email)),
+    ...(ownerKnown ? ownerEmailProblems(spec) : []),
     ...aliasProblems(user.alias),
-    ...(ps.description.length > LIMITS.description ? [problem('DescriptionTooLong', [ps.description.length, LIMITS.description])] : []),
+    ...descriptionProblems(spec),
     ...accessProblems(ps.objects, ps.fields),
     ...privilegedProblems(spec),
     ...certificateProblems(spec),

@@ -6,11 +6,11 @@
  * token pages. A query the org refuses is recorded (readFailures), never read as "no rows".
  */
 import type { Connection } from '@salesforce/core';
-import type { DangerousGrant, Inventory, InventoryApp, InventoryUser, LoginSummary } from '../audit/types.js';
 import { connectedAppToAppConfig, ecaToAppConfig, type Component } from './app-metadata.js';
 import { retrieveEcaGroups } from './snapshot.js';
 import { readOauthTokens } from './tokens.js';
 import { ApiCallError, Transport } from './transport.js';
+import type { DangerousGrant, Inventory, InventoryApp, InventoryUser, LoginSummary } from './types.js';
 
 type Row = Record<string, unknown>;
 

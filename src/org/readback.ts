@@ -7,7 +7,10 @@
  * second one is refused with DUPLICATE_VALUE (Object Reference for the Salesforce Platform, each object's page).
  * Updates set fields to values, so sending one again changes nothing more; a delete is done when the Id is gone.
  */
-import type { CompositeSubrequest, Transport } from './transport.js';
+import type { CompositeSubrequest } from './types.js';
+
+/** Queries sent together (Transport.queryBatch): each answers its rows, or the org's error in place. */
+export type QueryBatch = (queries: Record<string, string>) => Promise<Record<string, Array<Record<string, unknown>> | { errorCode: string; message: string }>>;
 
 /** The fields that identify a record the plugin creates, per sObject. */
 export const UNIQUE_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -50,7 +53,7 @@ const labelOf = (sobject: string, keys: readonly string[], values: Record<string
  * With allOrNone, the org applied the request whole or not at all: when every record it created is found, its
  * updates and deletes landed too.
  */
-export const readBackComposite = async (transport: Transport, pending: CompositeSubrequest[], known: Record<string, string>, allOrNone: boolean): Promise<ReadBack> => {
+export const readBackComposite = async (queryBatch: QueryBatch, pending: CompositeSubrequest[], known: Record<string, string>, allOrNone: boolean): Promise<ReadBack> => {
   const ids = { ...known };
   const found: ReadBack['found'] = [];
   const missing = new Set<CompositeSubrequest>();
@@ -94,7 +97,7 @@ export const readBackComposite = async (transport: Transport, pending: Composite
       queries[`r${i}`] = `SELECT Id FROM ${c.sobject} WHERE ${c.keys.map((k) => `${k} = ${soql(values[k])}`).join(' AND ')} LIMIT 1`;
     });
     // eslint-disable-next-line no-await-in-loop
-    const rows = await transport.queryBatch(queries);
+    const rows = await queryBatch(queries);
     for (const [i, c] of ready.entries()) {
       const answer = rows[`r${i}`];
       if (!Array.isArray(answer)) return { found: [], missing: [], missingLabels: [], unreadable: `${c.sobject}: ${answer.errorCode}: ${answer.message}` };
@@ -115,7 +118,7 @@ export const readBackComposite = async (transport: Transport, pending: Composite
     updates.forEach((u) => missing.add(u));
     if (deletes.length) {
       const queries = Object.fromEntries(deletes.map((d, i) => [`d${i}`, `SELECT Id FROM ${d.sobject} WHERE Id = ${soql(d.id)}`]));
-      const rows = await transport.queryBatch(queries);
+      const rows = await queryBatch(queries);
       deletes.forEach((d, i) => {
         const answer = rows[`d${i}`];
         if (Array.isArray(answer) && answer.length === 0) found.push({ referenceId: d.sub.referenceId, label: `DELETE ${d.sobject} ${d.id}` });

@@ -10,6 +10,7 @@
  */
 import { Logger, type Connection } from '@salesforce/core';
 import { readBackComposite } from './readback.js';
+import type { CompositeSubrequest } from './types.js';
 
 export type SalesforceError = { errorCode: string; message: string; fields?: string[] };
 
@@ -111,7 +112,7 @@ export type SObjectDescribe = { name: string; fields: Array<{ name: string; perm
 
 type BatchSubResult = { statusCode: number; result: unknown };
 
-export type CompositeSubrequest = { method: 'POST' | 'PATCH' | 'DELETE'; path: string; referenceId: string; body?: Record<string, unknown> };
+export type { CompositeSubrequest };
 
 export type CompositeResult = { referenceId: string; ok: boolean; id?: string; error?: ApiCallError };
 
@@ -287,7 +288,7 @@ export class Transport {
         if (kind === 'final') throw e;
         if (kind === 'unknown') {
           // eslint-disable-next-line no-await-in-loop
-          const back = await readBackComposite(this, pending, ids, allOrNone);
+          const back = await readBackComposite((queries) => this.queryBatch(queries), pending, ids, allOrNone);
           if (back.unreadable) {
             throw new ApiCallError('OUTCOME_UNKNOWN', `${failureText(e)}. Whether the org applied the write is unknown: ${back.unreadable}`);
           }

@@ -182,3 +182,48 @@ export type OrgSnapshot = {
   /** Queries the org refused (never read as "no rows"): create stops before writing; doctor skips what they feed. */
   readFailures?: ReadFailure[];
 };
+
+/** One write of a composite request (REST API Developer Guide, Composite): `@{ref.id}` in a value names an earlier one's Id. */
+export type CompositeSubrequest = { method: 'POST' | 'PATCH' | 'DELETE'; path: string; referenceId: string; body?: Record<string, unknown> };
+
+// The org at audit scale (src/org/inventory.ts reads it; src/audit/ finds risks in it).
+
+export type InventoryUser = {
+  id: string;
+  username: string;
+  name: string;
+  email?: string;
+  isActive: boolean;
+  isFrozen: boolean;
+  userType?: string;
+  profileName?: string;
+  licenseName?: string;
+  lastLoginDate?: string;
+};
+
+/** A token as the audit keeps it: the read's fields without the DeleteToken. */
+export type InventoryToken = { userId: string; appName: string; appMenuItemId?: string; applicationId?: string; createdDate: string; lastUsedDate?: string; useCount?: number };
+
+export type InventoryApp = AppConfig & { distributionState?: string; createdById?: string };
+
+/** Logins per user and login type (LoginHistory, successful ones). */
+export type LoginSummary = { userId: string; loginType: string; application?: string; count: number; last?: string };
+
+/** A permission set (or profile) granting a dangerous system permission to a user. */
+export type DangerousGrant = { userId: string; permissionSet: string; viaProfile: boolean; permissions: string[] };
+
+export type Inventory = {
+  orgId: string;
+  instanceUrl: string;
+  takenAt: string;
+  apps: InventoryApp[];
+  users: InventoryUser[];
+  tokens: InventoryToken[];
+  /** Who holds each app's selected permission sets (pre-authorized users), by app Id. */
+  preAuthorizedUserIds: Record<string, string[]>;
+  /** Profile-owned permission sets selected on apps: app Id -> profile names. */
+  adminProfileApps: Record<string, string[]>;
+  logins: LoginSummary[];
+  grants: DangerousGrant[];
+  readFailures: Array<{ query: string; errorCode: string; message: string }>;
+};

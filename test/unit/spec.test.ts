@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import {
   buildSpec,
+  draftSpec,
   parseSpecFile,
   readSpecFile,
   sandboxNameFromSubdomain,
@@ -18,6 +19,7 @@ import {
   specToFile,
   validateAgainstOrg,
   validateSpec,
+  withOwner,
   type BuiltSpec,
   type IntegrationSpec,
   type OrgCatalogue,
@@ -436,5 +438,48 @@ describe('spec: bad input is refused with the problem and its fix', () => {
     const err = expectRefused(() => build({ name: 'Hub Spot', email: 'x', keySize: 1000, ipRelaxation: 'open' }), /have 4 problems/, /--name Hub_Spot/);
     expect(err.name).to.equal('InvalidSpecError');
     expect(err.actions?.join('\n')).to.match(/--key-size 2048/).and.match(/--email jane/).and.match(/Use enforce/);
+  });
+});
+
+describe('the owner filled in after the org is read (draftSpec, withOwner)', () => {
+  const env = { adminUsername: 'admin@acme.com', isSandbox: false };
+
+  it('is, once the admin email is known, the same desired state buildSpec makes, with the same warnings and notes', () => {
+    const input: SpecInput = { name: 'HubSpot', objects: ['Account=read'], systemPermissions: ['ModifyAllData'], allowPrivileged: true };
+    const draft = draftSpec(input, env);
+    expect(draft.ownerPending).to.deep.equal({ display: 'HubSpot', description: undefined });
+    expect(withOwner(draft, 'admin@acme.com')).to.deep.equal(build(input));
+    const masked = withOwner(draftSpec(input, { ...env, adminUsername: 'admin@acme.com.dev', isSandbox: true }), 'admin@acme.com.invalid');
+    expect(masked).to.deep.equal(build(input, sandbox));
+    expect(masked.warnings[0].code).to.equal('OwnerEmailInvalid');
+  });
+
+  it('keeps a spec checked against the org since: its names stay in Salesforce spelling', () => {
+    const draft = draftSpec({ name: 'HubSpot', objects: ['account=read'], fields: ['account.industry=read'] }, env);
+    const checked = validateAgainstOrg(draft.spec, org);
+    const { spec } = withOwner({ ...draft, spec: checked }, 'admin@acme.com');
+    expect(spec.permissionSet.fields.map((f) => f.field)).to.deep.equal(['Account.Industry']);
+    expect([spec.ownerEmail, spec.user.email, spec.app.contactEmail]).to.deep.equal(['admin@acme.com', 'admin@acme.com', 'admin@acme.com']);
+    expect(spec.app.description).to.match(/Owner: admin@acme\.com\.$/);
+  });
+
+  it('leaves a given owner alone: --email or the file owner, then withOwner changes nothing', () => {
+    const draft = draftSpec({ name: 'HubSpot', email: 'jane.doe@acme.com' }, env);
+    expect(draft.ownerPending).to.equal(undefined);
+    expect(withOwner(draft, 'admin@acme.com')).to.equal(draft);
+    expect(draft).to.deep.equal(build({ name: 'HubSpot', email: 'jane.doe@acme.com' }));
+  });
+
+  it('refuses other problems before the read, and an org that tells no owner after it', () => {
+    expectRefused(() => draftSpec({ name: 'Hub Spot' }, env), /Hub Spot/, /--name Hub_Spot/);
+    const draft = draftSpec({ name: 'HubSpot' }, env);
+    expectRefused(() => withOwner(draft, undefined), /has no owner/, /--email/);
+  });
+
+  it('checks the owner email and the description that names it once the owner is known', () => {
+    const long = `${'a'.repeat(120)}@${'b'.repeat(60)}.com`;
+    const draft = draftSpec({ name: 'HubSpot' }, env);
+    const err = failure(() => withOwner(draft, long));
+    expect(err.message).to.match(/have 2 problems/).and.match(/isn't a valid email address/).and.match(/description has 271 characters/);
   });
 });

@@ -1,6 +1,7 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { asBadInput, badInput, errorCodesSection } from '../../cli/exit-codes.js';
+import { finishRun } from '../../cli/outcome.js';
 // The domain (node-forge, jszip, the XML parser) loads only when the command runs, so --help stays fast.
 import type { CreateResult, CreateStage, Progress } from '../../create/run.js';
 
@@ -59,7 +60,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
   public async run(): Promise<CreateResult> {
     // Every flag error (an option not offered, a number out of range) is bad input: exit 2.
     const { flags } = await this.parse(IntegrationCreate).catch(badInput);
-    const [{ runCreate }, { readSpecFile }, { Stages }, render, { onInterrupt, RunTracker }] = await Promise.all([
+    const [{ runCreate }, { readSpecFile }, { Stages }, render, { interruptible }] = await Promise.all([
       import('../../create/run.js'),
       import('../../desired/index.js'),
       import('../../report/stages.js'),
@@ -68,9 +69,6 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     ]);
     if (!flags.verify && flags.wait > 0) this.warn(messages.getMessage('warn.WaitWithoutVerify'));
     const specFile = flags.spec ? await asBadInput(() => readSpecFile(flags.spec as string)) : undefined;
-    // Ctrl-C prints the step table (done / pending, and whether anything reached the org) and exits 130.
-    const tracker = new RunTracker();
-    const removeInterrupt = onInterrupt(tracker);
     const org = flags['target-org'];
     const mso = await Stages.start({
       stages: STAGES,
@@ -89,45 +87,41 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
     };
     let outcome;
     try {
-      outcome = await runCreate(org, {
-        input: {
-          name: flags.name,
-          flow: flags.flow,
-          appType: flags['app-type'],
-          username: flags.username,
-          email: flags.email,
-          objects: flags.object,
-          fields: flags.field,
-          systemPermissions: flags['system-permission'],
-          certValidityDays: flags['cert-validity-days'],
-          keySize: flags['key-size'] ? Number(flags['key-size']) : undefined,
-          privateKeyFile: flags['private-key-file'],
-          certificateFile: flags['certificate-file'],
-          refreshTokenPolicy: flags['refresh-token-policy'],
-          ipRelaxation: flags['ip-relaxation'],
-          allowPrivileged: flags['allow-privileged'],
-          specFile,
-        },
-        outputDir: flags['output-dir'],
-        dryRun: flags['dry-run'],
-        verify: flags.verify,
-        waitMinutes: flags.wait,
-        targetOrgAlias: org.getUsername() ?? '',
-        apiVersion: flags['api-version'],
-        progress,
-        replaceCredentials: flags['replace-credentials'],
-        observer: {
-          onPlan: (plan) => tracker.plan(plan.steps),
-          onStepStart: (id) => tracker.stepStart(id),
-          onStepEnd: (r) => tracker.stepEnd(r),
-          onJournal: (e) => tracker.journal(e),
-        },
-      });
+      // Ctrl-C prints the step table (done / pending, and whether anything reached the org) and exits 130.
+      outcome = await interruptible((observer) =>
+        runCreate(org, {
+          input: {
+            name: flags.name,
+            flow: flags.flow,
+            appType: flags['app-type'],
+            username: flags.username,
+            email: flags.email,
+            objects: flags.object,
+            fields: flags.field,
+            systemPermissions: flags['system-permission'],
+            certValidityDays: flags['cert-validity-days'],
+            keySize: flags['key-size'] ? Number(flags['key-size']) : undefined,
+            privateKeyFile: flags['private-key-file'],
+            certificateFile: flags['certificate-file'],
+            refreshTokenPolicy: flags['refresh-token-policy'],
+            ipRelaxation: flags['ip-relaxation'],
+            allowPrivileged: flags['allow-privileged'],
+            specFile,
+          },
+          outputDir: flags['output-dir'],
+          dryRun: flags['dry-run'],
+          verify: flags.verify,
+          waitMinutes: flags.wait,
+          targetOrgAlias: org.getUsername() ?? '',
+          apiVersion: flags['api-version'],
+          progress,
+          replaceCredentials: flags['replace-credentials'],
+          observer,
+        })
+      );
     } catch (e) {
       mso.error();
       throw e;
-    } finally {
-      removeInterrupt();
     }
     mso.stop(outcome.failed ? 'failed' : 'completed');
     this.table({
@@ -136,16 +130,7 @@ export default class IntegrationCreate extends SfCommand<CreateResult> {
       title: messages.getMessage(outcome.result.dryRun ? 'info.planTitle' : 'info.stepsTitle'),
     });
     await this.render(outcome.result, outcome.failed);
-    if (outcome.error) throw outcome.error;
-    if (outcome.exitCode === 1) {
-      const failure = outcome.result.steps.find((s) => s.status === 'failed');
-      throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
-    }
-    if (outcome.exitCode === 68) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    }
-    return outcome.result;
+    return finishRun(outcome, { messages, warn: (m) => this.warn(m) });
   }
 
   private async render(result: CreateResult, failed: boolean): Promise<void> {

@@ -1,6 +1,7 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { errorCodesSection } from '../../cli/exit-codes.js';
+import { finishRun } from '../../cli/outcome.js';
 import { assertCanPrompt } from '../../cli/prompt.js';
 // The domain loads only when the command runs, so --help stays fast.
 import type { MigrateResult, MigrateStage, MigrationAnalysis } from '../../migrate/run.js';
@@ -106,15 +107,7 @@ export default class IntegrationMigrate extends SfCommand<MigrateResult> {
         title: messages.getMessage('info.valuesTitle'),
       });
     }
-    if (outcome.exitCode === 1) {
-      const failure = outcome.result.steps.find((s) => s.status === 'failed');
-      throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
-    }
-    if (outcome.exitCode === 68) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    }
-    return outcome.result;
+    return finishRun(outcome, { messages, warn: (m) => this.warn(m) });
   }
 
   private renderAnalysis(a: MigrationAnalysis): void {

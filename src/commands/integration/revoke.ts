@@ -1,6 +1,7 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { errorCodesSection } from '../../cli/exit-codes.js';
+import { finishRun } from '../../cli/outcome.js';
 // The domain loads only when the command runs, so --help stays fast.
 import type { RevokeResult, RevokeStage } from '../../revoke/run.js';
 
@@ -94,18 +95,9 @@ export default class IntegrationRevoke extends SfCommand<RevokeResult> {
       mso.error();
       throw e;
     }
-    const { result, exitCode } = outcome;
-    mso.stop(exitCode === 0 ? 'completed' : 'failed');
-    this.render(result, render);
-    if (exitCode === 1) {
-      const failure = result.steps.find((s) => s.status === 'failed');
-      throw messages.createError('error.StepFailed', [failure?.error ?? '']);
-    }
-    if (exitCode === 68) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    }
-    return result;
+    mso.stop(outcome.exitCode === 0 ? 'completed' : 'failed');
+    this.render(outcome.result, render);
+    return finishRun(outcome, { messages, warn: (m) => this.warn(m), stepFailed: (failure) => messages.createError('error.StepFailed', [failure?.error ?? '']) });
   }
 
   private render(result: RevokeResult, render: typeof import('../../plan/render.js')): void {

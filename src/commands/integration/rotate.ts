@@ -93,15 +93,8 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
       return result;
     }
     if (!result.dryRun && !outcome.failed) await this.summary(result);
-    if (outcome.exitCode === 1) {
-      const failure = result.steps.find((s) => s.status === 'failed');
-      throw messages.createError('error.StepFailed', [failure?.name ?? '', failure?.error ?? '']);
-    }
-    if (outcome.exitCode === 68) {
-      this.warn(messages.getMessage('info.partial'));
-      process.exitCode = 68;
-    }
-    return result;
+    const { finishRun } = await import('../../cli/outcome.js');
+    return finishRun(outcome, { messages, warn: (m) => this.warn(m) });
   }
 
   private async summary(result: RotateResult): Promise<void> {
