@@ -33,6 +33,7 @@ import {
   type SecretRotation,
   type StagedSlot,
 } from './plan.js';
+import { runNewApp, runRetire } from './new-app.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.rotate');
@@ -63,6 +64,18 @@ export type RotateResult = {
   previousRefused?: boolean;
   /** Client credentials: the previous consumer key and secret were deleted at once (--revoke-previous). */
   previousRevoked?: boolean;
+  /** How the run rotated: on the app itself (the default), with a successor app, or by retiring an app. */
+  strategy?: 'in-place' | 'new-app' | 'retire';
+  /** --strategy new-app: the successor app and its consumer key (not a secret); --retire with --name: the successor. */
+  newAppName?: string;
+  newConsumerKey?: string;
+  /** --retire: the app retired, its tokens' last use, how many tokens it held and how many were revoked. */
+  retiredApp?: string;
+  lastUsed?: string;
+  tokens?: number;
+  revokedTokens?: number;
+  /** --retire: the app is gone from the org. */
+  retired?: boolean;
   dryRun: boolean;
   steps: RotateStepResult[];
   warnings: string[];
@@ -82,6 +95,14 @@ export type RotateOptions = {
   rollback: boolean;
   keepPrevious: boolean;
   revokePrevious: boolean;
+  /** in-place (default) or new-app: a successor app with a new key pair, the old app untouched. */
+  strategy?: 'in-place' | 'new-app';
+  /** --strategy new-app: the successor's API name (default <APP>_<yyyymmdd>). */
+  newName?: string;
+  /** The app to retire: its tokens revoked, then the app removed (refused while used within unusedDays). */
+  retire?: string;
+  unusedDays?: number;
+  force?: boolean;
   dryRun: boolean;
   apiVersion?: string;
   progress?: { stage(stage: RotateStage): void; warn(message: string): void };
@@ -236,6 +257,13 @@ const isDone = (results: StepResult[], id: StepId): boolean => results.some((r) 
 
 /** Flags that cannot go together, or values outside create's rules: exit 2 before anything is read. */
 const checkInput = (opts: RotateOptions): void => {
+  const newApp = opts.strategy === 'new-app';
+  if (!opts.appName && !opts.retire) throw badInput('error.NeedName');
+  if (newApp && (opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile) || Boolean(opts.certificateFile))) throw badInput('error.NewAppFlags');
+  if (opts.newName !== undefined && !newApp) throw badInput('error.NewNameWithoutNewApp');
+  if (opts.retire && newApp) throw badInput('error.RetireSeparately', [opts.retire]);
+  if (opts.retire && (opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile) || Boolean(opts.certificateFile))) throw badInput('error.RetireAlone');
+  if (!opts.retire && (opts.force || opts.unusedDays !== undefined)) throw badInput('error.ForceWithoutRetire');
   if (Boolean(opts.privateKeyFile) !== Boolean(opts.certificateFile)) throw badInput('error.KeyPairIncomplete');
   if (opts.rollback && (Boolean(opts.privateKeyFile) || opts.revokePrevious)) throw badInput('error.RollbackAlone');
   if (opts.keySize !== undefined && !KEY_SIZES.includes(opts.keySize as 2048)) throw badInput('error.KeySize', [String(opts.keySize)]);
@@ -358,8 +386,20 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
   const conn = org.getConnection(opts.apiVersion);
   const transport = new Transport(conn);
   const adminUsername = conn.getUsername() ?? '';
-  const dir = opts.outputDir ? resolvePath(opts.outputDir) : defaultRotateDir(opts.appName);
+  const dir = opts.outputDir ? resolvePath(opts.outputDir) : defaultRotateDir(opts.retire ?? opts.appName);
   const facts = await specFacts(dir);
+  if (opts.strategy === 'new-app' || opts.retire) {
+    const shared = {
+      transport,
+      adminUsername,
+      dir,
+      facts,
+      username: opts.username ?? facts.username,
+      entry: { date: (opts.now ?? new Date()).toISOString(), by: `${adminUsername}${localAccount()}` },
+      readOrg: (appName: string, username?: string): Promise<OrgSnapshot> => readOrg(transport, { ...opts, appName }, username, adminUsername),
+    };
+    return opts.retire ? runRetire(org, opts, shared) : runNewApp(org, opts, shared);
+  }
 
   progress?.stage('read');
   const snap = await readOrg(transport, opts, opts.username ?? facts.username, adminUsername);
