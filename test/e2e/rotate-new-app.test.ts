@@ -162,6 +162,8 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
   });
 
   it('client credentials on a Connected App: refused with the Setup path, nothing written', async () => {
+    // An org that still allows new Connected Apps (created before Spring '26).
+    emu.store.settings.allowConnectedAppCreation = true;
     const ca = await sf.json<Envelope<CreateResult>>(
       ['integration', 'create', '--target-org', 'emu', '--name', 'Ledger', '--app-type', 'connected-app', '--flow', 'client-credentials', '--no-verify', '--object', 'Account=read', '--output-dir', join(sf.home, 'Ledger-integration')],
       env
