@@ -9,7 +9,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Messages, type Org } from '@salesforce/core';
+import { Messages } from '@salesforce/core';
 import { CERTIFICATE_FILE, inspectCertificate, keyMatchesCertificate, PRIVATE_KEY_FILE, readKeyFiles } from '../credentials/index.js';
 import { LIMITS } from '../desired/defaults.js';
 import { apiNameProblems } from '../desired/validate.js';
@@ -19,7 +19,7 @@ import { applyPlan, outcomeExitCode } from '../plan/apply.js';
 import { keyPairStep, verifyStep } from '../plan/local.js';
 import { planChanges, PlanBlocked, step } from '../plan/plan.js';
 import { blockedError, plannedResults, renderSteps } from '../plan/render.js';
-import type { Plan, RefName, Step, StepResult } from '../plan/types.js';
+import type { ApplyOutcome, Plan, RefName, Step, StepResult } from '../plan/types.js';
 import { planRevoke } from '../revoke/plan.js';
 import { parseDate, type SelectedToken } from '../revoke/select.js';
 import { RUNBOOK_FILE, rotationLogStep } from './plan.js';
@@ -182,57 +182,69 @@ type Shared = {
   adminUsername: string;
   dir: string;
   entry: { date: string; by: string };
-  readOrg(appName: string, username?: string): Promise<OrgSnapshot>;
   username?: string;
   facts: { name?: string; keySize?: number; validityDays?: number };
+  readOrg(appName: string, username?: string): Promise<OrgSnapshot>;
 };
 
-/** `--strategy new-app`: the successor app, proved with a live exchange; the old app untouched. */
-export const runNewApp = async (org: Org, opts: RotateOptions, shared: Shared): Promise<RotateOutcome> => {
-  const { transport, dir, facts } = shared;
-  const progress = opts.progress;
-  progress?.stage('read');
+type Successor = { old: AppConfig; oldSnap: OrgSnapshot; newName: string; username: string; permissionSets: Array<{ id: string; name: string }>; now: Date };
+
+/** The old app read and judged, and the new app's name: every refusal of a new-app rotation that needs no key. */
+const successorOf = async (opts: RotateOptions, shared: Shared): Promise<Successor> => {
+  opts.progress?.stage('read');
   const oldSnap = await shared.readOrg(opts.appName, shared.username);
   const old = oldSnap.app;
   if (!old) throw messages.createError('error.AppNotFound', [opts.appName, oldSnap.otherAppNames.slice(0, 5).join(', ') || '-']);
-  progress?.stage('validate');
+  opts.progress?.stage('validate');
   if (!old.certificate) throw badInput('error.NewAppNeedsJwt', [old.name]);
   const now = opts.now ?? new Date();
   const newName = opts.newName ?? defaultNewAppName(old.name, now);
   if (apiNameProblems('--new-name', newName, LIMITS.appName).length) throw badInput('error.NewNameInvalid', [newName, LIMITS.appName]);
   if (newName.toLowerCase() === old.name.toLowerCase()) throw badInput('error.NewNameSame', [newName]);
   const username = shared.username ?? oldSnap.user?.username;
-  if (!username) throw badInput('error.NeedUsername', [dir]);
-  const permissionSets = old.permissionSetIds.map((id) => ({ id, name: oldSnap.permissionSets[id]?.name })).filter((p): p is { id: string; name: string } => Boolean(p.name));
+  if (!username) throw badInput('error.NeedUsername', [shared.dir]);
+  const permissionSets = old.permissionSetIds
+    .map((id) => ({ id, name: oldSnap.permissionSets[id]?.name }))
+    .filter((p): p is { id: string; name: string } => Boolean(p.name));
   if (!permissionSets.length) throw messages.createError('error.NewAppNoPermissionSet', [old.name]);
+  return { old, oldSnap, newName, username, permissionSets, now };
+};
 
-  const snap = await shared.readOrg(newName, username);
-  const keyDir = join(dir, newName);
+/** The new app's key pair: to generate, or on disk from a stopped run; an app of that name that is not this rotation's is refused. */
+const newAppKeys = async (keyDir: string, snap: OrgSnapshot, s: Successor): Promise<{ local: NewAppPlanInput['local']; privateKey?: string }> => {
   const keyFile = join(keyDir, PRIVATE_KEY_FILE);
   const certFile = join(keyDir, CERTIFICATE_FILE);
-  let local: NewAppPlanInput['local'] = { source: 'generate' };
-  let privateKey: string | undefined;
+  let found: { local: NewAppPlanInput['local']; privateKey?: string } = { local: { source: 'generate' } };
   if (await exists(keyFile)) {
     if (!(await exists(certFile))) throw messages.createError('error.KeyWithoutCertificate', [keyFile, certFile]);
     const files = await readKeyFiles(keyFile, certFile);
-    local = { source: 'existing', certificatePem: files.certificatePem ?? '' };
-    privateKey = files.privateKeyPem;
+    found = { local: { source: 'existing', certificatePem: files.certificatePem ?? '' }, privateKey: files.privateKeyPem };
   }
-  // An app of that name that is not this rotation's (no key here, or another key) is someone else's: refused.
-  if (snap.app) {
-    const ours = local.source === 'existing' && snap.app.certificate && (normalizePem(snap.app.certificate) === normalizePem(local.certificatePem) || keyMatchesCertificate(privateKey ?? '', snap.app.certificate));
-    if (!ours) throw messages.createError('error.NewAppExists', [newName, keyDir]);
-    if (snap.app.kind !== old.kind) throw messages.createError('error.NewAppExists', [newName, keyDir]);
-  }
-  const runbook = await readText(join(dir, RUNBOOK_FILE));
+  const app = snap.app;
+  if (!app) return found;
+  const cert = app.certificate ?? '';
+  const local = found.local;
+  const ours = local.source === 'existing' && cert !== '' && (normalizePem(cert) === normalizePem(local.certificatePem) || keyMatchesCertificate(found.privateKey ?? '', cert));
+  if (!ours || app.kind !== s.old.kind) throw messages.createError('error.NewAppExists', [s.newName, keyDir]);
+  return found;
+};
+
+/** `--strategy new-app`: the successor app, proved with a live exchange; the old app untouched. */
+export const runNewApp = async (opts: RotateOptions, shared: Shared): Promise<RotateOutcome> => {
+  const { transport, dir, facts } = shared;
+  const s = await successorOf(opts, shared);
+  const { old, newName, username } = s;
+  const snap = await shared.readOrg(newName, username);
+  const keyDir = join(dir, newName);
+  const { local, privateKey } = await newAppKeys(keyDir, snap, s);
   const before = fingerprintOf(old.certificate) ?? '-';
   let plan: Plan;
   try {
     plan = planNewApp({
       old,
-      settings: successorSettings(old, newName, `${old.label} ${yyyymmdd(now)}`.slice(0, 80), oldSnap.runningUser?.email ?? ''),
+      settings: successorSettings(old, newName, `${old.label} ${yyyymmdd(s.now)}`.slice(0, 80), s.oldSnap.runningUser?.email ?? ''),
       snap,
-      permissionSets,
+      permissionSets: s.permissionSets,
       local,
       dir,
       keyDir,
@@ -241,12 +253,13 @@ export const runNewApp = async (org: Org, opts: RotateOptions, shared: Shared): 
       commonName: `${(facts.name ?? old.name.replace(/_Integration$/, '')).slice(0, 50)} integration`,
       username,
       waitMinutes: opts.waitMinutes,
-      runbook,
+      runbook: await readText(join(dir, RUNBOOK_FILE)),
       entry: { ...shared.entry, before, change: messages.getMessage('log.new-app', [newName, old.name]) },
     });
   } catch (e) {
     throw e instanceof PlanBlocked ? blockedError(e) : e;
   }
+  const certificatePem = local.source === 'existing' ? local.certificatePem : undefined;
   const base: RotateResult = {
     appName: old.name,
     appType: old.kind,
@@ -257,7 +270,7 @@ export const runNewApp = async (org: Org, opts: RotateOptions, shared: Shared): 
     newAppName: newName,
     newConsumerKey: snap.app?.consumerKey,
     previousCertificateFingerprint: before,
-    certificateFingerprint: local.source === 'existing' ? fingerprintOf(local.certificatePem) : undefined,
+    certificateFingerprint: fingerprintOf(certificatePem),
     rolledBack: false,
     verified: false,
     dryRun: opts.dryRun,
@@ -268,44 +281,54 @@ export const runNewApp = async (org: Org, opts: RotateOptions, shared: Shared): 
   if (!(await opts.confirm(plan))) return { result: base, plan, failed: false, exitCode: 0, cancelled: true };
   const outcome = await applyPlan(plan, transport, {
     values: { ...(privateKey ? { privateKey } : {}), ...(snap.app ? { appId: snap.app.id, consumerKey: snap.app.consumerKey } : {}) },
-    onStepStart: (name) => progress?.stage(name),
+    onStepStart: (name) => opts.progress?.stage(name),
     retryIntervalMs: opts.retryIntervalMs,
   });
-  progress?.stage('report');
-  const verified = isDone(outcome.results, 'verify');
-  const certificatePem = local.source === 'existing' ? local.certificatePem : undefined;
-  const result: RotateResult = {
+  opts.progress?.stage('report');
+  return { result: appliedNewApp(base, outcome, { keyDir, dir, certificatePem }), plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
+};
+
+/** The result of an applied new-app rotation: the new app's consumer key, the key files once written, what was proved. */
+const appliedNewApp = (base: RotateResult, outcome: ApplyOutcome, at: { keyDir: string; dir: string; certificatePem?: string }): RotateResult => {
+  const keysThere = isDone(outcome.results, 'certificate');
+  const pem = at.certificatePem;
+  return {
     ...base,
     newConsumerKey: outcome.values.consumerKey ?? base.newConsumerKey,
     certificateFingerprint: outcome.values.certificateFingerprint ?? base.certificateFingerprint,
-    certificateExpires: outcome.values.certificateExpires ?? (certificatePem ? inspectCertificate(certificatePem).notAfter : undefined),
-    privateKeyFile: isDone(outcome.results, 'certificate') ? keyFile : undefined,
-    certificateFile: isDone(outcome.results, 'certificate') ? certFile : undefined,
-    runbookFile: isDone(outcome.results, 'documents') ? join(dir, RUNBOOK_FILE) : undefined,
-    verified,
+    certificateExpires: outcome.values.certificateExpires ?? (pem ? inspectCertificate(pem).notAfter : undefined),
+    privateKeyFile: keysThere ? join(at.keyDir, PRIVATE_KEY_FILE) : undefined,
+    certificateFile: keysThere ? join(at.keyDir, CERTIFICATE_FILE) : undefined,
+    runbookFile: isDone(outcome.results, 'documents') ? join(at.dir, RUNBOOK_FILE) : undefined,
+    verified: isDone(outcome.results, 'verify'),
     steps: renderSteps(outcome.results),
   };
-  return { result, plan, failed: outcome.failed, exitCode: outcomeExitCode(outcome) };
 };
 
 /** `--retire APP`: refused while the app is in use (unless --force); its tokens revoked, then the app removed. */
-export const runRetire = async (org: Org, opts: RotateOptions, shared: Shared): Promise<RotateOutcome> => {
-  const { transport, dir } = shared;
-  const progress = opts.progress;
-  const name = opts.retire!;
-  progress?.stage('read');
-  const snap = await shared.readOrg(name);
-  const app = snap.app;
+type RetireFacts = { app?: AppConfig; successor?: AppConfig; tokens: SelectedToken[]; lastUsed?: string };
+
+/** The app to retire, its successor and its tokens, read; refused while the tokens were used recently (unless --force). */
+const retireFacts = async (opts: RotateOptions, shared: Shared, name: string): Promise<RetireFacts> => {
+  opts.progress?.stage('read');
+  const app = (await shared.readOrg(name)).app;
   // The successor named with --name must exist: retiring an app with nothing to switch to is an outage.
   const successor = opts.appName ? (await shared.readOrg(opts.appName)).app : undefined;
-  progress?.stage('validate');
+  opts.progress?.stage('validate');
   if (opts.appName && !successor) throw messages.createError('error.SuccessorNotFound', [opts.appName, name]);
-  const tokens = app ? await tokensOf(transport, app) : await tokensOf(transport, { kind: 'external-client-app', name, label: name });
+  const tokens = await tokensOf(shared.transport, app ?? { kind: 'external-client-app', name, label: name });
   const lastUsed = lastUseOf(tokens);
-  const now = opts.now ?? new Date();
   const unusedDays = opts.unusedDays ?? 30;
-  const recent = lastUsed !== undefined && now.getTime() - (parseDate(lastUsed) ?? 0) < unusedDays * DAY_MS;
+  const recent = lastUsed !== undefined && (opts.now ?? new Date()).getTime() - (parseDate(lastUsed) ?? 0) < unusedDays * DAY_MS;
   if (recent && !opts.force) throw messages.createError('error.RetireInUse', [name, lastUsed.slice(0, 10), tokens.length, unusedDays], [name]);
+  return { app, successor, tokens, lastUsed };
+};
+
+export const runRetire = async (opts: RotateOptions, shared: Shared): Promise<RotateOutcome> => {
+  const { transport, dir } = shared;
+  const progress = opts.progress;
+  const name = opts.retire ?? '';
+  const { app, successor, tokens, lastUsed } = await retireFacts(opts, shared, name);
   const runbook = await readText(join(dir, RUNBOOK_FILE));
   const plan = planRetire({
     app,

@@ -256,14 +256,20 @@ const localAccount = (): string => {
 const isDone = (results: StepResult[], id: StepId): boolean => results.some((r) => r.name === id && !['failed', 'pending', 'skipped'].includes(r.status));
 
 /** Flags that cannot go together, or values outside create's rules: exit 2 before anything is read. */
-const checkInput = (opts: RotateOptions): void => {
+/** --strategy new-app and --retire: the flags that do not go with them (exit 2). */
+const checkStrategyInput = (opts: RotateOptions): void => {
   const newApp = opts.strategy === 'new-app';
+  const inPlaceOnly = opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile ?? opts.certificateFile);
   if (!opts.appName && !opts.retire) throw badInput('error.NeedName');
-  if (newApp && (opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile) || Boolean(opts.certificateFile))) throw badInput('error.NewAppFlags');
+  if (newApp && inPlaceOnly) throw badInput('error.NewAppFlags');
   if (opts.newName !== undefined && !newApp) throw badInput('error.NewNameWithoutNewApp');
   if (opts.retire && newApp) throw badInput('error.RetireSeparately', [opts.retire]);
-  if (opts.retire && (opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile) || Boolean(opts.certificateFile))) throw badInput('error.RetireAlone');
-  if (!opts.retire && (opts.force || opts.unusedDays !== undefined)) throw badInput('error.ForceWithoutRetire');
+  if (opts.retire && inPlaceOnly) throw badInput('error.RetireAlone');
+  if (!opts.retire && opts.force) throw badInput('error.ForceWithoutRetire');
+};
+
+const checkInput = (opts: RotateOptions): void => {
+  checkStrategyInput(opts);
   if (Boolean(opts.privateKeyFile) !== Boolean(opts.certificateFile)) throw badInput('error.KeyPairIncomplete');
   if (opts.rollback && (Boolean(opts.privateKeyFile) || opts.revokePrevious)) throw badInput('error.RollbackAlone');
   if (opts.keySize !== undefined && !KEY_SIZES.includes(opts.keySize as 2048)) throw badInput('error.KeySize', [String(opts.keySize)]);
@@ -398,7 +404,7 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
       entry: { date: (opts.now ?? new Date()).toISOString(), by: `${adminUsername}${localAccount()}` },
       readOrg: (appName: string, username?: string): Promise<OrgSnapshot> => readOrg(transport, { ...opts, appName }, username, adminUsername),
     };
-    return opts.retire ? runRetire(org, opts, shared) : runNewApp(org, opts, shared);
+    return opts.retire ? runRetire(opts, shared) : runNewApp(opts, shared);
   }
 
   progress?.stage('read');

@@ -161,8 +161,35 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
     expect((await jwtLogin(newConsumerKey, join(dir, NEW, 'private-key.pem'))).code).to.equal(0);
   });
 
-  it('client credentials on a Connected App: refused with the Setup path, nothing written', async () => {
+  it('a Connected App: the new app is a Connected App too, both log in; --retire --force deletes the old one (ConnectedApp by destructive deploy)', async () => {
     // An org that still allows new Connected Apps (created before Spring '26).
+    emu.store.settings.allowConnectedAppCreation = true;
+    const legacyDir = join(sf.home, 'Legacy-integration');
+    const c = await sf.json<Envelope<CreateResult>>(['integration', 'create', '--target-org', 'emu', '--name', 'Legacy', '--app-type', 'connected-app', '--object', 'Account=read', '--output-dir', legacyDir], env);
+    expect(c.code, c.stdout).to.equal(0);
+    const legacy = c.body.result!;
+    agePropagation(emu.store);
+    const login = (clientId: string, keyFile: string): Promise<{ code: number; body: Envelope<unknown> }> =>
+      sf.json<Envelope<unknown>>(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', legacy.username, '--instance-url', emu.instanceUrl]);
+    const r = await rotate(['--name', legacy.appName, '--strategy', 'new-app', '--output-dir', legacyDir, '--no-prompt']);
+    expect(r.code, r.stdout).to.equal(0);
+    const result = r.body.result!;
+    expect(result.newAppName).to.match(/^Legacy_Integration_20\d{6}$/);
+    expect(emu.store.getMetadata('ConnectedApp', result.newAppName!)).to.not.equal(undefined);
+    expect((await login(legacy.consumerKey!, join(legacyDir, 'private-key.pem'))).code).to.equal(0);
+    expect((await login(result.newConsumerKey!, result.privateKeyFile!)).code).to.equal(0);
+
+    const retired = await rotate(['--name', result.newAppName!, '--retire', legacy.appName, '--output-dir', legacyDir, '--force', '--no-prompt']);
+    expect(retired.code, retired.stdout).to.equal(0);
+    expect(retired.body.result!.revokedTokens).to.be.greaterThan(0);
+    expect(emu.store.getMetadata('ConnectedApp', legacy.appName)).to.equal(undefined);
+    const old = await login(legacy.consumerKey!, join(legacyDir, 'private-key.pem'));
+    expect(old.code).to.not.equal(0);
+    expect(JSON.stringify(old.body)).to.match(/client identifier invalid/);
+    expect((await login(result.newConsumerKey!, result.privateKeyFile!)).code).to.equal(0);
+  });
+
+  it('client credentials on a Connected App: refused with the Setup path, nothing written', async () => {
     emu.store.settings.allowConnectedAppCreation = true;
     const ca = await sf.json<Envelope<CreateResult>>(
       ['integration', 'create', '--target-org', 'emu', '--name', 'Ledger', '--app-type', 'connected-app', '--flow', 'client-credentials', '--no-verify', '--object', 'Account=read', '--output-dir', join(sf.home, 'Ledger-integration')],

@@ -37,7 +37,7 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
     strategy: Flags.option({ summary: messages.getMessage('flags.strategy.summary'), options: ['in-place', 'new-app'] as const, default: 'in-place' })(),
     'new-name': Flags.string({ summary: messages.getMessage('flags.new-name.summary') }),
     retire: Flags.string({ summary: messages.getMessage('flags.retire.summary') }),
-    'unused-days': Flags.integer({ summary: messages.getMessage('flags.unused-days.summary'), min: 1, max: 3650 }),
+    'unused-days': Flags.integer({ summary: messages.getMessage('flags.unused-days.summary'), min: 1, max: 3650, default: 30 }),
     force: Flags.boolean({ summary: messages.getMessage('flags.force.summary') }),
     'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary') }),
     'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
