@@ -10,7 +10,7 @@ import JSZip from 'jszip';
 import { ECA_PARTS, packageXml } from './app-metadata.js';
 import { deployZip } from './deploy.js';
 import { readConnectedApp, retrieveEca } from './snapshot.js';
-import type { Transport } from './transport.js';
+import { soqlString, type Transport } from './transport.js';
 import type { AppKind } from './types.js';
 
 type Members = Array<{ name: string; members: string[] }>;
@@ -43,4 +43,18 @@ export const deleteApp = async (transport: Transport, app: { kind: AppKind; name
   // A lost answer: the app gone means the deploy landed.
   await deployZip(transport, zip, labels, async () => (await membersOf(transport, app)).length === 0);
   return { deleted: labels };
+};
+
+/**
+ * The latest successful login through an app (LoginHistory.Application is the app's label), for the question
+ * "is it still used": JWT bearer and client-credentials logins need not leave an OauthToken row, a LoginHistory row
+ * they always leave (Object Reference, LoginHistory). `readable: false` when the org refused the query.
+ */
+export const lastAppLogin = async (transport: Transport, labels: string[]): Promise<{ readable: boolean; last?: string }> => {
+  const { logins } = await transport.queryBatch({
+    logins: `SELECT Application, MAX(LoginTime) lastLogin FROM LoginHistory WHERE Status = 'Success' AND Application IN (${labels.map(soqlString).join(', ')}) GROUP BY Application`,
+  });
+  if (!Array.isArray(logins)) return { readable: false };
+  const times = logins.map((r) => String(r.lastLogin ?? '')).filter(Boolean).sort();
+  return { readable: true, last: times.at(-1) };
 };

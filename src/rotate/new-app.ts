@@ -14,7 +14,7 @@ import { CERTIFICATE_FILE, inspectCertificate, keyMatchesCertificate, PRIVATE_KE
 import { LIMITS } from '../desired/defaults.js';
 import { apiNameProblems } from '../desired/validate.js';
 import type { DesiredState } from '../desired/index.js';
-import { readOauthTokens, readOrgUsers, Transport, type AppConfig, type AppSettings, type OauthToken, type OrgSnapshot } from '../org/index.js';
+import { lastAppLogin, readOauthTokens, readOrgUsers, Transport, type AppConfig, type AppSettings, type OauthToken, type OrgSnapshot } from '../org/index.js';
 import { applyPlan, outcomeExitCode } from '../plan/apply.js';
 import { keyPairStep, verifyStep } from '../plan/local.js';
 import { planChanges, PlanBlocked, step } from '../plan/plan.js';
@@ -317,10 +317,15 @@ const retireFacts = async (opts: RotateOptions, shared: Shared, name: string): P
   opts.progress?.stage('validate');
   if (opts.appName && !successor) throw messages.createError('error.SuccessorNotFound', [opts.appName, name]);
   const tokens = await tokensOf(shared.transport, app ?? { kind: 'external-client-app', name, label: name });
-  const lastUsed = lastUseOf(tokens);
+  // Two signs of use, as the audit reads them: the tokens' LastUsedDate, and logins through the app (LoginHistory).
+  const login = await lastAppLogin(shared.transport, [...new Set([app?.label ?? name, name])]);
+  const tokenUse = lastUseOf(tokens);
+  const lastUsed = [tokenUse, login.last].filter((d): d is string => Boolean(d)).sort((a, b) => (parseDate(a) ?? 0) - (parseDate(b) ?? 0)).at(-1);
   const unusedDays = opts.unusedDays ?? 30;
   const recent = lastUsed !== undefined && (opts.now ?? new Date()).getTime() - (parseDate(lastUsed) ?? 0) < unusedDays * DAY_MS;
-  if (recent && !opts.force) throw messages.createError('error.RetireInUse', [name, lastUsed.slice(0, 10), tokens.length, unusedDays], [name]);
+  if (recent && !opts.force) {
+    throw messages.createError('error.RetireInUse', [name, lastUsed.slice(0, 10), unusedDays, tokens.length, tokenUse?.slice(0, 10) ?? '-', login.last?.slice(0, 10) ?? (login.readable ? '-' : '?')], [name]);
+  }
   return { app, successor, tokens, lastUsed };
 };
 

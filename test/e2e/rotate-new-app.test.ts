@@ -34,6 +34,12 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
   const jwtLogin = (clientId: string, keyFile: string): Promise<{ code: number; stdout: string; body: Envelope<{ username: string }> }> =>
     sf.json<Envelope<{ username: string }>>(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', created.username, '--instance-url', emu.instanceUrl]);
   const tokensOf = (label: string): number => emu.store.all('OauthToken').filter((t) => t.AppName === label).length;
+  const appLabel = (): string => String(emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === created.appName)?.MasterLabel);
+  /** Moves rows 60 days into the past (the org's clock stays where it is). */
+  const backdate = (type: string, which: (r: Record<string, unknown>) => boolean, fields: string[]): void => {
+    const past = new Date(Date.now() - 60 * 86_400_000).toISOString().replace('Z', '+0000');
+    for (const r of emu.store.all(type).filter(which)) emu.store.update(type, String(r.Id), Object.fromEntries(fields.map((f) => [f, past])), { system: true });
+  };
 
   before(async () => {
     emu = await startEmulator({ fixture: defaultFixture() });
@@ -104,6 +110,13 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
     expect(refused.body.name).to.equal('RetireInUseError');
     expect(JSON.stringify(refused.body)).to.include('sf integration audit');
     expect(emu.log().writes).to.equal(0);
+    // Tokens unused for 60 days, but logins through the app (LoginHistory) are recent: still in use, still refused.
+    backdate('OauthToken', (t) => t.AppName === appLabel(), ['LastUsedDate', 'CreatedDate']);
+    const byLogins = await rotate(['--name', NEW, '--retire', created.appName, '--output-dir', dir, '--no-prompt']);
+    expect(byLogins.code, byLogins.stdout).to.equal(1);
+    expect(byLogins.body.name).to.equal('RetireInUseError');
+    expect(byLogins.body.message).to.match(/tokens, last used 20\d\d-\d\d-\d\d; last login through it 20/);
+    expect(emu.log().writes).to.equal(0);
     const missingSuccessor = await rotate(['--name', 'Nobody_Integration', '--retire', created.appName, '--output-dir', dir, '--no-prompt']);
     expect(missingSuccessor.code).to.equal(1);
     expect(missingSuccessor.body.name).to.equal('SuccessorNotFoundError');
@@ -111,13 +124,10 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
   });
 
   it('a fault on the destructive deploy after the revocations gives exit 68; the re-run retires the app; the old consumer key is refused, the new one works', async () => {
-    // The old app's tokens were last used 60 days ago: outside the --unused-days window.
-    const oldApp = emu.store.all('ExternalClientApplication').find((a) => a.DeveloperName === created.appName)!;
-    const label = String(oldApp.MasterLabel);
-    const past = new Date(Date.now() - 60 * 86_400_000).toISOString().replace('Z', '+0000');
-    const rows = emu.store.all('OauthToken').filter((t) => t.AppName === label);
-    expect(rows.length).to.be.greaterThan(0);
-    for (const t of rows) emu.store.update('OauthToken', String(t.Id), { LastUsedDate: past, CreatedDate: past }, { system: true });
+    // The old app's tokens and logins are 60 days old: outside the --unused-days window.
+    const label = appLabel();
+    expect(emu.store.all('OauthToken').filter((t) => t.AppName === label).length).to.be.greaterThan(0);
+    backdate('LoginHistory', (l) => l.Application === label, ['LoginTime']);
 
     emu.injectFault({ soapOperation: 'deploy', status: 503, times: 6 });
     const first = await rotate(['--name', NEW, '--retire', created.appName, '--output-dir', dir, '--no-prompt']);
