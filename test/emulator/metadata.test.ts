@@ -305,6 +305,18 @@ describe('emulator Metadata API', () => {
       expect(emu.store.all('ExternalClientApplication').some((a) => a.DeveloperName === 'My_ECA')).to.equal(false);
     });
 
+    it("takes the deleted app's OAuth tokens with it, and leaves other apps' tokens", async () => {
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('Other_ECA'))));
+      const user = emu.store.all('User')[0];
+      for (const label of ['My_ECA label', 'Other_ECA label']) emu.store.insert('OauthToken', { AppName: label, UserId: user.Id, DeleteToken: `DT-${label}`, UseCount: 1 }, { system: true });
+      const before = emu.store.all('OauthToken').length;
+      await deploy(emu, await destructive(allParts('My_ECA')));
+      expect(emu.store.all('OauthToken').some((t) => t.AppName === 'My_ECA label')).to.equal(false);
+      expect(emu.store.all('OauthToken').some((t) => t.AppName === 'Other_ECA label')).to.equal(true);
+      expect(emu.store.all('OauthToken').length).to.equal(before - 1);
+    });
+
     it('refuses a member the org does not hold with the "No <Type> named: <name> found" warning, deleting nothing', async () => {
       await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
       emu.clearLog();

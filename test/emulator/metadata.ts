@@ -29,6 +29,7 @@ import { soapFault } from './faults.js';
 import { apiVersionOf, resolveSession, type EmuRequest, type EmuResponse, type Route } from './http.js';
 import { asArray, METADATA_NS, parseSoapRequest, parseXml, soapResponse, SoapParseError } from './soap.js';
 import { idSuffix, type MetadataComponent, type OrgStore, type Session } from './store.js';
+import { revokeRows, rowsOfApp } from './tokens.js';
 import { registryTypes } from './vocabulary.js';
 
 // ---- the modelled types -----------------------------------------------------------------------------------
@@ -337,8 +338,13 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
       .filter((o) => o.outcome.toWrite)
       .sort((a, b) => WRITE_ORDER.indexOf(a.outcome.incoming.type) - WRITE_ORDER.indexOf(b.outcome.incoming.type));
     for (const { outcome } of writes) if (outcome.toWrite) store.putMetadata(outcome.incoming.type, outcome.toWrite, { userId: session.userId });
-    // destructiveChanges.xml (and its Pre/Post forms) are applied in the same all-or-nothing deploy.
+    // destructiveChanges.xml (and its Pre/Post forms) are applied in the same all-or-nothing deploy. An app deleted
+    // takes its users' OAuth tokens with it ("Uninstalling a connected app removes every user's tokens",
+    // governance-facts.md §3; the same reading for a deleted External Client App).
+    const gone = appViews(store).filter((a) => deletions.some((d) => d.storeType === a.kind && d.fullName === a.fullName));
+    const orphaned = gone.flatMap((a) => rowsOfApp(store, a));
     for (const d of deletions) store.deleteMetadata(d.storeType, d.fullName, { userId: session.userId });
+    revokeRows(store, orphaned);
     // Ids of components that only exist now.
     for (const s of successes) if (!s.id && s.componentType) {
       const t = typeByXmlName(String(s.componentType));
