@@ -386,6 +386,28 @@ const appliedResult = (base: RotateResult, c: Context, p: Prepared, outcome: Awa
   };
 };
 
+/** --strategy new-app and --retire (new-app.ts), with the same snapshot read and the same exit 69 for an org out of reach. */
+const runSuccessorOrRetire = async (
+  opts: RotateOptions,
+  c: { transport: Transport; adminUsername: string; dir: string; facts: SpecFacts }
+): Promise<RotateOutcome> => {
+  const shared = {
+    ...c,
+    username: opts.username ?? c.facts.username,
+    entry: { date: (opts.now ?? new Date()).toISOString(), by: `${c.adminUsername}${localAccount()}` },
+    readOrg: (appName: string, username?: string): Promise<OrgSnapshot> => readOrg(c.transport, { ...opts, appName }, username, c.adminUsername),
+  };
+  try {
+    return await (opts.retire ? runRetire(opts, shared) : runNewApp(opts, shared));
+  } catch (e) {
+    // The reads besides the snapshot (tokens, logins, the new app's name): an org that cannot be reached is exit 69.
+    if (!unreachable(e) || (e as { exitCode?: number }).exitCode === 69) throw e;
+    const err = messages.createError('error.OrgUnreachable', [e instanceof Error ? e.message : String(e)]);
+    err.exitCode = 69;
+    throw err;
+  }
+};
+
 export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOutcome> => {
   checkInput(opts);
   const progress = opts.progress;
@@ -394,18 +416,7 @@ export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOu
   const adminUsername = conn.getUsername() ?? '';
   const dir = opts.outputDir ? resolvePath(opts.outputDir) : defaultRotateDir(opts.retire ?? opts.appName);
   const facts = await specFacts(dir);
-  if (opts.strategy === 'new-app' || opts.retire) {
-    const shared = {
-      transport,
-      adminUsername,
-      dir,
-      facts,
-      username: opts.username ?? facts.username,
-      entry: { date: (opts.now ?? new Date()).toISOString(), by: `${adminUsername}${localAccount()}` },
-      readOrg: (appName: string, username?: string): Promise<OrgSnapshot> => readOrg(transport, { ...opts, appName }, username, adminUsername),
-    };
-    return opts.retire ? runRetire(opts, shared) : runNewApp(opts, shared);
-  }
+  if (opts.strategy === 'new-app' || opts.retire) return runSuccessorOrRetire(opts, { transport, adminUsername, dir, facts });
 
   progress?.stage('read');
   const snap = await readOrg(transport, opts, opts.username ?? facts.username, adminUsername);

@@ -199,6 +199,32 @@ describe('sf integration rotate --strategy new-app and --retire (real CLI, emula
     expect((await login(result.newConsumerKey!, result.privateKeyFile!)).code).to.equal(0);
   });
 
+  it('an org that cannot be reached: exit 69 for --strategy new-app and for --retire', async () => {
+    const fx = defaultFixture();
+    fx.records!.Organization[0].Id = '00DEm0000000004MAA';
+    fx.records!.User[0].Username = 'admin@gone-rotate.example';
+    const gone = await startEmulator({ fixture: fx });
+    const login = await sf.run(['org', 'login', 'access-token', '--instance-url', gone.instanceUrl, '--no-prompt', '--alias', 'gone'], { SF_ACCESS_TOKEN: gone.accessToken });
+    expect(login.code, login.stderr).to.equal(0);
+    await gone.close();
+    for (const args of [['--name', created.appName, '--strategy', 'new-app'], ['--retire', created.appName]]) {
+      // eslint-disable-next-line no-await-in-loop
+      const r = await sf.json<Envelope<RotateResult>>(['integration', 'rotate', '--target-org', 'gone', ...args, '--output-dir', dir, '--no-prompt'], env);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}`).to.equal(69);
+      expect(r.body.name).to.equal('OrgUnreachableError');
+    }
+  });
+
+  it('bad input is refused before anything is read (exit 2)', async () => {
+    emu.clearLog();
+    for (const args of [['--retire', created.appName, '--strategy', 'new-app', '--name', NEW], ['--name', NEW, '--new-name', 'X_1'], ['--name', NEW, '--strategy', 'new-app', '--rollback'], ['--name', NEW, '--force'], []]) {
+      // eslint-disable-next-line no-await-in-loop
+      const r = await rotate([...args, '--no-prompt']);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}`).to.equal(2);
+    }
+    expect(emu.log().entries.map((e) => e.path), 'nothing read').to.deep.equal([]);
+  });
+
   it('client credentials on a Connected App: refused with the Setup path, nothing written', async () => {
     emu.store.settings.allowConnectedAppCreation = true;
     const ca = await sf.json<Envelope<CreateResult>>(
