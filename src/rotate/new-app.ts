@@ -18,7 +18,7 @@ import { lastAppLogin, readOauthTokens, readOrgUsers, Transport, type AppConfig,
 import { applyPlan, outcomeExitCode } from '../plan/apply.js';
 import { keyPairStep, verifyStep } from '../plan/local.js';
 import { planChanges, PlanBlocked, step } from '../plan/plan.js';
-import { blockedError, plannedResults, renderSteps } from '../plan/render.js';
+import { blockedError, plannedResults, planText, renderSteps } from '../plan/render.js';
 import type { ApplyOutcome, Plan, RefName, Step, StepResult } from '../plan/types.js';
 import { planRevoke } from '../revoke/plan.js';
 import { parseDate, type SelectedToken } from '../revoke/select.js';
@@ -113,19 +113,22 @@ export const planNewApp = (input: NewAppPlanInput): Plan => {
   // The other permission sets the old app pre-authorizes: selected on the new app too.
   const held = snap.app?.permissionSetIds ?? [];
   const missing = Object.fromEntries(others.filter((p) => !held.includes(p.id)).map((p) => [p.id, p.name]));
-  let appStep: Step = app;
+  // The permission set the deploy selects is named too (a new app's deploy change names only the kind and flow).
+  let appStep: Step = app.action === 'create' ? { ...app, changes: [...app.changes, { key: 'app.select', values: [first.name] }] } : app;
   if (Object.keys(missing).length) {
     appStep = {
-      ...app,
+      ...appStep,
       action: app.action === 'unchanged' ? 'update' : app.action,
-      changes: [...app.changes, ...Object.values(missing).map((name) => ({ key: 'app.select', values: [name] }))],
+      changes: [...appStep.changes, ...Object.values(missing).map((name) => ({ key: 'app.select', values: [name] }))],
       ops: [...app.ops, { kind: 'patch-app', app: { kind: settings.kind, name: settings.name }, patch: { addPermissionSets: missing } }],
     };
   }
   const verify = verifyStep({ enabled: true, flow: 'jwt', hosts: snap.org, app: { kind: settings.kind, name: settings.name }, username: input.username, waitMinutes: input.waitMinutes });
   const after = local.source === 'generate' ? { ref: 'certificateFingerprint' as RefName } : fingerprintOf(local.certificatePem) ?? '-';
   const documents = rotationLogStep(input.dir, input.runbook, input.entry, after);
-  return { steps: [certificate, appStep, verify, documents], warnings: [] };
+  // Profiles are not carried over: the new app is pre-authorized through permission sets only (least privilege).
+  const warnings = input.old.profileIds.length ? [planText('warning.new-app-profiles', [input.old.profileIds.length, input.old.name])] : [];
+  return { steps: [certificate, appStep, verify, documents], warnings };
 };
 
 export type RetirePlanInput = {
@@ -259,6 +262,7 @@ export const runNewApp = async (opts: RotateOptions, shared: Shared): Promise<Ro
   } catch (e) {
     throw e instanceof PlanBlocked ? blockedError(e) : e;
   }
+  plan.warnings.forEach((w) => opts.progress?.warn(w));
   const certificatePem = local.source === 'existing' ? local.certificatePem : undefined;
   const base: RotateResult = {
     appName: old.name,

@@ -70,6 +70,10 @@ describe('rotate --strategy new-app and --retire (plans)', () => {
     expect(gen).to.not.have.property('keepPrevious');
     const deploy = plan.steps[1].ops[0];
     expect(deploy).to.deep.include({ kind: 'deploy-app', flow: 'jwt', permissionSet: '0PS000000000001AAA', permissionSetName: 'HubSpot_Integration', certificate: { ref: 'certificate' } });
+    expect(plan.steps[1].changes).to.deep.include({ key: 'app.select', values: ['HubSpot_Integration'] });
+    expect(plan.warnings).to.deep.equal([]);
+    const withProfile = planNewApp(input({ old: { ...healthySnapshot().app!, profileIds: ['00e000000000001AAA'] } }));
+    expect(withProfile.warnings[0]).to.match(/^1 profiles pre-authorized on HubSpot_Integration are not carried over/);
     const verify = plan.steps[2].ops[1];
     expect(verify).to.include({ kind: 'verify', appName: 'HubSpot_Integration_20270301', username: 'hs@acme.example' });
   });
