@@ -140,6 +140,9 @@ const main = async (): Promise<void> => {
     await run('sf integration rotate (new key pair, certificate replaced, new key proved, old key refused)', [
       'integration', 'rotate', '--target-org', 'emulator', '--name', created.appName ?? '', '--output-dir', outputDir, '--no-prompt',
     ]);
+    await run('sf integration rotate --strategy new-app --dry-run (the zero-downtime route: a second app with a new certificate)', [
+      'integration', 'rotate', '--target-org', 'emulator', '--name', created.appName ?? '', '--strategy', 'new-app', '--output-dir', outputDir, '--dry-run',
+    ]);
     const { entries, writes } = emu.log();
     step(`The emulator answered ${entries.length} requests; client writes to the org: ${writes}. Files: ${outputDir}`);
   } finally {

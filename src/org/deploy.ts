@@ -148,6 +148,17 @@ const ecaInOrg = async (transport: Transport, comps: EcaComponent[]): Promise<bo
 const deployComponents = async (transport: Transport, comps: EcaComponent[]): Promise<DeploySuccess[]> => {
   const zip = await ecaDeployZip(comps, transport.apiVersion);
   const labels = comps.map((c) => `${c.type} ${c.member}`);
+  const landed = await deployZip(transport, zip, labels, () => ecaInOrg(transport, comps));
+  // The org holds every component as written: the lost deploy did it (Ids are read by name later).
+  return landed ?? comps.map((c) => ({ componentType: c.type, fullName: c.member }));
+};
+
+/**
+ * Sends one deploy zip and waits for its result; component failures become one ApiCallError. When the deploy's
+ * answer is lost, `landed` asks the org whether it holds the outcome already: then the deploy is not sent again and
+ * undefined is answered (no details to tell).
+ */
+export const deployZip = async (transport: Transport, zip: Buffer, labels: string[], landed: () => Promise<boolean>): Promise<DeploySuccess[] | undefined> => {
   let started: { id: string } | undefined;
   for (let attempt = 1; !started; attempt++) {
     try {
@@ -159,10 +170,9 @@ const deployComponents = async (transport: Transport, comps: EcaComponent[]): Pr
       if (kind === 'final') throw e;
       if (kind === 'unknown') {
         // eslint-disable-next-line no-await-in-loop
-        const landed = await ecaInOrg(transport, comps);
-        transport.noteRecovery({ write: 'deploy', cause: failureText(e), found: landed ? labels : [], resent: landed || attempt >= transport.writeAttempts ? [] : labels });
-        // The org holds every component as written: the lost deploy did it (Ids are read by name later).
-        if (landed) return comps.map((c) => ({ componentType: c.type, fullName: c.member }));
+        const done = await landed();
+        transport.noteRecovery({ write: 'deploy', cause: failureText(e), found: done ? labels : [], resent: done || attempt >= transport.writeAttempts ? [] : labels });
+        if (done) return undefined;
       }
       if (attempt >= transport.writeAttempts) throw e;
       // eslint-disable-next-line no-await-in-loop

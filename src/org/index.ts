@@ -29,3 +29,4 @@ export {
   type StagedTarget,
 } from './staged-credentials.js';
 export { readMigrationFacts, type HeldToken, type MigrationFacts } from './migration.js';
+export { deleteApp, lastAppLogin } from './retire.js';

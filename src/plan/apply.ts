@@ -22,6 +22,7 @@ import {
   writeSecretFile,
 } from '../credentials/index.js';
 import {
+  deleteApp,
   deleteStaged,
   exchangeToken,
   listStaged,
@@ -90,6 +91,7 @@ const targetOf = (op: Operation, resolve: (v: string | Ref) => string): string =
     case 'deploy-app':
     case 'patch-app':
     case 'read-credentials':
+    case 'delete-app':
       return `${op.app.kind} ${op.app.name}`;
     case 'generate-key-pair':
       return op.dir;
@@ -385,6 +387,9 @@ export const applyPlan = async (plan: Plan, transport: Transport, opts: ApplyOpt
         return;
       case 'staged-credentials':
         return staged(op);
+      case 'delete-app':
+        await deleteApp(transport, op.app);
+        return;
       default:
         throw new Error(`internal: ${op.kind} is a record write`);
     }

@@ -30,7 +30,9 @@ export type StepId =
   // migrate: the old user's permission sets unassigned (in place), its tokens revoked, the old user deactivated
   | 'old-permission-sets'
   | 'old-tokens'
-  | 'old-user';
+  | 'old-user'
+  /** rotate --retire: the old app removed from the org (a destructive deploy). */
+  | 'retire-app';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'unchanged' | 'skip';
 
@@ -110,7 +112,9 @@ export type Operation =
    * consumerKey / consumerSecret, the slot's Id as stagedId), `rotate` them into use, `delete` the slot (the previous
    * set after a rotate, at once).
    */
-  | { kind: 'staged-credentials'; command: 'stage' | 'rotate' | 'delete'; app: { kind: AppKind; name: string; id?: string } };
+  | { kind: 'staged-credentials'; command: 'stage' | 'rotate' | 'delete'; app: { kind: AppKind; name: string; id?: string } }
+  /** Remove an app from the org (a destructive deploy of its metadata); an app already gone is done. */
+  | { kind: 'delete-app'; app: { kind: AppKind; name: string } };
 
 export type Step = {
   id: StepId;
@@ -128,7 +132,7 @@ export const isRef = (v: unknown): v is Ref => typeof v === 'object' && v !== nu
 
 /** Writes of the org, as opposed to local files, reads and the live check. */
 export const isOrgWrite = (op: Operation): boolean =>
-  op.kind === 'create' || op.kind === 'update' || op.kind === 'delete' || op.kind === 'deploy-app' || op.kind === 'patch-app' || op.kind === 'revoke-token' || op.kind === 'staged-credentials';
+  op.kind === 'create' || op.kind === 'update' || op.kind === 'delete' || op.kind === 'deploy-app' || op.kind === 'patch-app' || op.kind === 'revoke-token' || op.kind === 'staged-credentials' || op.kind === 'delete-app';
 
 export type StepResult = { name: StepId; subject: string; status: StepStatus; changes: Change[]; error?: string };
 

@@ -226,18 +226,18 @@ const secretSteps = (input: RotatePlanInput, r: SecretRotation): { steps: Step[]
 export const planRotation = (input: RotatePlanInput): Plan => {
   const r = input.rotation;
   const { steps, warnings, after } = r.flow === 'jwt' ? jwtSteps(input, r) : secretSteps(input, r);
-  const runbookFile = join(r.dir, RUNBOOK_FILE);
-  const content = textWithRefs((value: (name: RefName) => string) =>
-    rotationLog(input.runbook, { ...input.entry, after: typeof after === 'string' ? after : value(after.ref) })
-  );
-  steps.push(
-    step({
-      id: 'documents',
-      action: input.runbook === undefined ? 'create' : 'update',
-      subject: RUNBOOK_FILE,
-      changes: [{ key: 'documents.rotation-log', values: [RUNBOOK_FILE] }],
-      ops: [{ kind: 'write-file', path: runbookFile, content, secret: false }],
-    })
-  );
+  steps.push(rotationLogStep(r.dir, input.runbook, input.entry, after));
   return { steps, warnings };
+};
+
+/** The runbook with one more rotation log row; `after` may be a value the run produces (the new fingerprint). */
+export const rotationLogStep = (dir: string, runbook: string | undefined, entry: Omit<RotationEntry, 'after'>, after: string | Ref): Step => {
+  const content = textWithRefs((value: (name: RefName) => string) => rotationLog(runbook, { ...entry, after: typeof after === 'string' ? after : value(after.ref) }));
+  return step({
+    id: 'documents',
+    action: runbook === undefined ? 'create' : 'update',
+    subject: RUNBOOK_FILE,
+    changes: [{ key: 'documents.rotation-log', values: [RUNBOOK_FILE] }],
+    ops: [{ kind: 'write-file', path: join(dir, RUNBOOK_FILE), content, secret: false }],
+  });
 };

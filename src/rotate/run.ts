@@ -33,6 +33,7 @@ import {
   type SecretRotation,
   type StagedSlot,
 } from './plan.js';
+import { runNewApp, runRetire } from './new-app.js';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'integration.rotate');
@@ -63,6 +64,18 @@ export type RotateResult = {
   previousRefused?: boolean;
   /** Client credentials: the previous consumer key and secret were deleted at once (--revoke-previous). */
   previousRevoked?: boolean;
+  /** How the run rotated: on the app itself (the default), with a successor app, or by retiring an app. */
+  strategy?: 'in-place' | 'new-app' | 'retire';
+  /** --strategy new-app: the successor app and its consumer key (not a secret); --retire with --name: the successor. */
+  newAppName?: string;
+  newConsumerKey?: string;
+  /** --retire: the app retired, its tokens' last use, how many tokens it held and how many were revoked. */
+  retiredApp?: string;
+  lastUsed?: string;
+  tokens?: number;
+  revokedTokens?: number;
+  /** --retire: the app is gone from the org. */
+  retired?: boolean;
   dryRun: boolean;
   steps: RotateStepResult[];
   warnings: string[];
@@ -82,6 +95,14 @@ export type RotateOptions = {
   rollback: boolean;
   keepPrevious: boolean;
   revokePrevious: boolean;
+  /** in-place (default) or new-app: a successor app with a new key pair, the old app untouched. */
+  strategy?: 'in-place' | 'new-app';
+  /** --strategy new-app: the successor's API name (default <APP>_<yyyymmdd>). */
+  newName?: string;
+  /** The app to retire: its tokens revoked, then the app removed (refused while used within unusedDays). */
+  retire?: string;
+  unusedDays?: number;
+  force?: boolean;
   dryRun: boolean;
   apiVersion?: string;
   progress?: { stage(stage: RotateStage): void; warn(message: string): void };
@@ -235,7 +256,20 @@ const localAccount = (): string => {
 const isDone = (results: StepResult[], id: StepId): boolean => results.some((r) => r.name === id && !['failed', 'pending', 'skipped'].includes(r.status));
 
 /** Flags that cannot go together, or values outside create's rules: exit 2 before anything is read. */
+/** --strategy new-app and --retire: the flags that do not go with them (exit 2). */
+const checkStrategyInput = (opts: RotateOptions): void => {
+  const newApp = opts.strategy === 'new-app';
+  const inPlaceOnly = opts.rollback || opts.keepPrevious || opts.revokePrevious || Boolean(opts.privateKeyFile ?? opts.certificateFile);
+  if (!opts.appName && !opts.retire) throw badInput('error.NeedName');
+  if (newApp && inPlaceOnly) throw badInput('error.NewAppFlags');
+  if (opts.newName !== undefined && !newApp) throw badInput('error.NewNameWithoutNewApp');
+  if (opts.retire && newApp) throw badInput('error.RetireSeparately', [opts.retire]);
+  if (opts.retire && inPlaceOnly) throw badInput('error.RetireAlone');
+  if (!opts.retire && opts.force) throw badInput('error.ForceWithoutRetire');
+};
+
 const checkInput = (opts: RotateOptions): void => {
+  checkStrategyInput(opts);
   if (Boolean(opts.privateKeyFile) !== Boolean(opts.certificateFile)) throw badInput('error.KeyPairIncomplete');
   if (opts.rollback && (Boolean(opts.privateKeyFile) || opts.revokePrevious)) throw badInput('error.RollbackAlone');
   if (opts.keySize !== undefined && !KEY_SIZES.includes(opts.keySize as 2048)) throw badInput('error.KeySize', [String(opts.keySize)]);
@@ -352,14 +386,37 @@ const appliedResult = (base: RotateResult, c: Context, p: Prepared, outcome: Awa
   };
 };
 
+/** --strategy new-app and --retire (new-app.ts), with the same snapshot read and the same exit 69 for an org out of reach. */
+const runSuccessorOrRetire = async (
+  opts: RotateOptions,
+  c: { transport: Transport; adminUsername: string; dir: string; facts: SpecFacts }
+): Promise<RotateOutcome> => {
+  const shared = {
+    ...c,
+    username: opts.username ?? c.facts.username,
+    entry: { date: (opts.now ?? new Date()).toISOString(), by: `${c.adminUsername}${localAccount()}` },
+    readOrg: (appName: string, username?: string): Promise<OrgSnapshot> => readOrg(c.transport, { ...opts, appName }, username, c.adminUsername),
+  };
+  try {
+    return await (opts.retire ? runRetire(opts, shared) : runNewApp(opts, shared));
+  } catch (e) {
+    // The reads besides the snapshot (tokens, logins, the new app's name): an org that cannot be reached is exit 69.
+    if (!unreachable(e) || (e as { exitCode?: number }).exitCode === 69) throw e;
+    const err = messages.createError('error.OrgUnreachable', [e instanceof Error ? e.message : String(e)]);
+    err.exitCode = 69;
+    throw err;
+  }
+};
+
 export const runRotate = async (org: Org, opts: RotateOptions): Promise<RotateOutcome> => {
   checkInput(opts);
   const progress = opts.progress;
   const conn = org.getConnection(opts.apiVersion);
   const transport = new Transport(conn);
   const adminUsername = conn.getUsername() ?? '';
-  const dir = opts.outputDir ? resolvePath(opts.outputDir) : defaultRotateDir(opts.appName);
+  const dir = opts.outputDir ? resolvePath(opts.outputDir) : defaultRotateDir(opts.retire ?? opts.appName);
   const facts = await specFacts(dir);
+  if (opts.strategy === 'new-app' || opts.retire) return runSuccessorOrRetire(opts, { transport, adminUsername, dir, facts });
 
   progress?.stage('read');
   const snap = await readOrg(transport, opts, opts.username ?? facts.username, adminUsername);

@@ -289,6 +289,55 @@ describe('emulator Metadata API', () => {
     });
   });
 
+  describe('destructive deploy (destructiveChanges.xml)', () => {
+    const destructive = (types: Record<string, string[]>): Promise<string> =>
+      zipOf({ 'package.xml': packageXml({}, '66.0'), 'destructiveChanges.xml': packageXml(types, '66.0') });
+    const allParts = (name: string): Record<string, string[]> =>
+      Object.fromEntries(Object.values(ecaParts(name)).map((p) => [p.type, [p.member]]));
+
+    it('deletes every component of an External Client App in one deploy; its records are gone', async () => {
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
+      const r = await deploy(emu, await destructive(allParts('My_ECA')));
+      expect(r, JSON.stringify(failuresOf(r))).to.include({ status: 'Succeeded', success: 'true' });
+      expect(successesOf(r).find((s) => s.fullName === 'My_ECA')).to.include({ componentType: 'ExternalClientApplication', deleted: 'true' });
+      expect(emu.store.getMetadata('ExternalClientApplication', 'My_ECA')).to.equal(undefined);
+      expect(emu.store.getMetadata('ExtlClntAppGlobalOauthSettings', 'My_ECA_glbloauth')).to.equal(undefined);
+      expect(emu.store.all('ExternalClientApplication').some((a) => a.DeveloperName === 'My_ECA')).to.equal(false);
+    });
+
+    it("takes the deleted app's OAuth tokens with it, and leaves other apps' tokens", async () => {
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('Other_ECA'))));
+      const user = emu.store.all('User')[0];
+      for (const label of ['My_ECA label', 'Other_ECA label']) emu.store.insert('OauthToken', { AppName: label, UserId: user.Id, DeleteToken: `DT-${label}`, UseCount: 1 }, { system: true });
+      const before = emu.store.all('OauthToken').length;
+      await deploy(emu, await destructive(allParts('My_ECA')));
+      expect(emu.store.all('OauthToken').some((t) => t.AppName === 'My_ECA label')).to.equal(false);
+      expect(emu.store.all('OauthToken').some((t) => t.AppName === 'Other_ECA label')).to.equal(true);
+      expect(emu.store.all('OauthToken').length).to.equal(before - 1);
+    });
+
+    it('refuses a member the org does not hold with the "No <Type> named: <name> found" warning, deleting nothing', async () => {
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
+      emu.clearLog();
+      const r = await deploy(emu, await destructive({ ...allParts('My_ECA'), ConnectedApp: ['Nobody_Here'] }));
+      expect(r).to.include({ status: 'Failed', success: 'false' });
+      expect(failuresOf(r).map((f) => f.problem)).to.include('No ConnectedApp named: Nobody_Here found');
+      expect(emu.store.getMetadata('ExternalClientApplication', 'My_ECA')).to.not.equal(undefined);
+      expect(emu.log().writes).to.equal(0);
+    });
+
+    it('refuses deleting the app header while a component naming it stays, and unknown type names', async () => {
+      await deploy(emu, await zipOfParts(Object.values(ecaParts('My_ECA'))));
+      const header = await deploy(emu, await destructive({ ExternalClientApplication: ['My_ECA'] }));
+      expect(header).to.include({ status: 'Failed' });
+      expect(JSON.stringify(failuresOf(header))).to.match(/refers to it/);
+      const unknown = await deploy(emu, await destructive({ ExternalClientApp: ['My_ECA'] }));
+      expect(failuresOf(unknown).map((f) => f.problem)).to.include("Unknown type name 'ExternalClientApp' specified in destructiveChanges.xml");
+      expect(emu.store.getMetadata('ExternalClientApplication', 'My_ECA')).to.not.equal(undefined);
+    });
+  });
+
   describe('deploy validation against the published Metadata API types', () => {
     it('fails a component with an element its type lacks, naming the element and the type, and stores nothing', async () => {
       const parts = ecaParts('My_ECA');

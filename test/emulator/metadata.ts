@@ -29,6 +29,7 @@ import { soapFault } from './faults.js';
 import { apiVersionOf, resolveSession, type EmuRequest, type EmuResponse, type Route } from './http.js';
 import { asArray, METADATA_NS, parseSoapRequest, parseXml, soapResponse, SoapParseError } from './soap.js';
 import { idSuffix, type MetadataComponent, type OrgStore, type Session } from './store.js';
+import { revokeRows, rowsOfApp } from './tokens.js';
 import { registryTypes } from './vocabulary.js';
 
 // ---- the modelled types -----------------------------------------------------------------------------------
@@ -200,6 +201,66 @@ const message = (o: ComponentOutcome | undefined, fields: { componentType: strin
   };
 };
 
+/*
+ * destructiveChanges.xml, destructiveChangesPre.xml and destructiveChangesPost.xml next to package.xml: the members
+ * they name are deleted by the deploy (Metadata API Developer Guide, "Deleting Components from an Organization").
+ * A member the org does not hold is answered with Salesforce's warning "No <Type> named: <name> found", which fails
+ * the deploy unless ignoreWarnings (DeployOptions: "deployments with warnings complete successfully (true) or not
+ * (false)"). Deleting an External Client App while a settings or policy component still names it, and is not
+ * deleted with it, is refused (the child would name nothing; text unconfirmed).
+ */
+const DESTRUCTIVE_FILES = ['destructiveChangesPre.xml', 'destructiveChanges.xml', 'destructiveChangesPost.xml'];
+
+const destructiveChanges = (
+  store: OrgStore,
+  zip: ZipContents,
+  now: string,
+  failures: Array<Record<string, unknown>>,
+  ignoreWarnings: boolean
+): Array<{ storeType: string; fullName: string; message: Record<string, unknown> }> => {
+  const out: Array<{ storeType: string; fullName: string; message: Record<string, unknown> }> = [];
+  for (const file of DESTRUCTIVE_FILES) {
+    const text = zip.files.get(`${zip.base}${file}`);
+    if (text === undefined) continue;
+    const fileName = `${zip.base}${file}`;
+    for (const entry of readManifest(text, 'Package').types) {
+      const t = typeByXmlName(entry.name);
+      if (!registryTypes().get(entry.name)) {
+        failures.push(message(undefined, { componentType: '', fullName: file, fileName }, now, `Unknown type name '${entry.name}' specified in ${file}`));
+        continue;
+      }
+      for (const member of entry.members) {
+        if (!t) {
+          // Emulator limit, not Salesforce behaviour: the type exists but the emulated org does not model it.
+          failures.push(message(undefined, { componentType: entry.name, fullName: member, fileName }, now, `The org emulator does not model metadata type ${entry.name}.`));
+          continue;
+        }
+        const storeType = storeTypeOf(t, member);
+        if (!store.getMetadata(storeType, member)) {
+          if (!ignoreWarnings) failures.push({ ...message(undefined, { componentType: entry.name, fullName: member, fileName }, now, `No ${entry.name} named: ${member} found`), problemType: 'Warning' });
+          continue;
+        }
+        out.push({
+          storeType,
+          fullName: member,
+          message: { changed: false, componentType: entry.name, created: false, createdDate: now, deleted: true, fileName, fullName: member, success: true },
+        });
+      }
+    }
+  }
+  const deleting = (type: string, name: string): boolean => out.some((d) => d.storeType === type && d.fullName === name);
+  for (const d of out.filter((x) => x.storeType === 'ExternalClientApplication')) {
+    for (const type of WRITE_ORDER.filter((w) => w.startsWith('ExtlClntApp'))) {
+      for (const child of store.listMetadata(type)) {
+        if (child.externalClientApplication === d.fullName && !deleting(type, child.fullName)) {
+          failures.push(message(undefined, { componentType: 'ExternalClientApplication', fullName: d.fullName, fileName: d.message.fileName as string }, now, `Cannot delete this External Client App: ${type} ${child.fullName} refers to it.`) /* unconfirmed text */);
+        }
+      }
+    }
+  }
+  return out;
+};
+
 const deploy = async (store: OrgStore, session: Session, payload: Record<string, unknown>, apiVersion: number): Promise<Record<string, unknown>> => {
   const options = (payload.DeployOptions ?? {}) as Record<string, unknown>;
   const checkOnly = bool(options.checkOnly);
@@ -209,6 +270,7 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
   const failures: Array<Record<string, unknown>> = [];
   const successes: Array<Record<string, unknown>> = [];
   const outcomes: Array<{ outcome: ComponentOutcome; t: TypeInfo }> = [];
+  const deletions: Array<{ storeType: string; fullName: string; message: Record<string, unknown> }> = [];
 
   let zip: ZipContents | undefined;
   let zipError: string | undefined;
@@ -258,6 +320,7 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
         incoming.push({ c: { type: storeTypeOf(t, member), fullName: member, fileName, body: typeof body === 'object' ? body : {} }, t });
       }
     }
+    deletions.push(...destructiveChanges(store, zip, now, failures, bool(options.ignoreWarnings)));
     const ecaNamesInRequest = new Set(incoming.filter((i) => i.c.type === 'ExternalClientApplication').map((i) => i.c.fullName));
     for (const { c, t } of incoming) {
       const outcome = checkComponent(store, c, { userId: session.userId, apiVersion, ecaNamesInRequest });
@@ -275,6 +338,13 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
       .filter((o) => o.outcome.toWrite)
       .sort((a, b) => WRITE_ORDER.indexOf(a.outcome.incoming.type) - WRITE_ORDER.indexOf(b.outcome.incoming.type));
     for (const { outcome } of writes) if (outcome.toWrite) store.putMetadata(outcome.incoming.type, outcome.toWrite, { userId: session.userId });
+    // destructiveChanges.xml (and its Pre/Post forms) are applied in the same all-or-nothing deploy. An app deleted
+    // takes its users' OAuth tokens with it ("Uninstalling a connected app removes every user's tokens",
+    // governance-facts.md §3; the same reading for a deleted External Client App).
+    const gone = appViews(store).filter((a) => deletions.some((d) => d.storeType === a.kind && d.fullName === a.fullName));
+    const orphaned = gone.flatMap((a) => rowsOfApp(store, a));
+    for (const d of deletions) store.deleteMetadata(d.storeType, d.fullName, { userId: session.userId });
+    revokeRows(store, orphaned);
     // Ids of components that only exist now.
     for (const s of successes) if (!s.id && s.componentType) {
       const t = typeByXmlName(String(s.componentType));
@@ -282,7 +352,8 @@ const deploy = async (store: OrgStore, session: Session, payload: Record<string,
       if (cid) s.id = cid;
     }
   }
-  const total = outcomes.length + failures.filter((f) => !outcomes.some((o) => o.outcome.incoming.fullName === f.fullName)).length;
+  if (ok) successes.push(...deletions.map((d) => d.message));
+  const total = outcomes.length + deletions.length + failures.filter((f) => !outcomes.some((o) => o.outcome.incoming.fullName === f.fullName)).length;
   const result: Record<string, unknown> = {
     checkOnly,
     completedDate: now,

@@ -10,7 +10,7 @@ const messages = Messages.loadMessages('@integration-kit/plugin-integration', 'i
 
 export type { RotateResult } from '../../rotate/run.js';
 
-const STAGE_KEYS = ['read', 'validate', 'certificate', 'app', 'staged-credentials', 'verify', 'previous-key', 'report'] as const;
+const STAGE_KEYS = ['read', 'validate', 'certificate', 'app', 'staged-credentials', 'verify', 'previous-key', 'revoke-tokens', 'retire-app', 'report'] as const;
 const STAGES = STAGE_KEYS.map((k) => messages.getMessage(`stage.${k}`));
 const stageOf = (s: RotateStage): string => messages.getMessage(`stage.${s === 'documents' ? 'report' : (STAGE_KEYS as readonly string[]).includes(s) ? s : 'validate'}`);
 
@@ -23,7 +23,7 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
   public static readonly flags = {
     'target-org': Flags.requiredOrg(),
     'api-version': Flags.orgApiVersion(),
-    name: Flags.string({ char: 'n', summary: messages.getMessage('flags.name.summary'), required: true }),
+    name: Flags.string({ char: 'n', summary: messages.getMessage('flags.name.summary') }),
     'output-dir': Flags.directory({ char: 'd', summary: messages.getMessage('flags.output-dir.summary') }),
     username: Flags.string({ char: 'u', summary: messages.getMessage('flags.username.summary') }),
     'private-key-file': Flags.file({ summary: messages.getMessage('flags.private-key-file.summary'), exists: true }),
@@ -34,6 +34,11 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
     rollback: Flags.boolean({ summary: messages.getMessage('flags.rollback.summary') }),
     'keep-previous': Flags.boolean({ summary: messages.getMessage('flags.keep-previous.summary') }),
     'revoke-previous': Flags.boolean({ summary: messages.getMessage('flags.revoke-previous.summary') }),
+    strategy: Flags.option({ summary: messages.getMessage('flags.strategy.summary'), options: ['in-place', 'new-app'] as const, default: 'in-place' })(),
+    'new-name': Flags.string({ summary: messages.getMessage('flags.new-name.summary') }),
+    retire: Flags.string({ summary: messages.getMessage('flags.retire.summary') }),
+    'unused-days': Flags.integer({ summary: messages.getMessage('flags.unused-days.summary'), min: 1, max: 3650, default: 30 }),
+    force: Flags.boolean({ summary: messages.getMessage('flags.force.summary') }),
     'dry-run': Flags.boolean({ summary: messages.getMessage('flags.dry-run.summary') }),
     'no-prompt': Flags.boolean({ char: 'p', summary: messages.getMessage('flags.no-prompt.summary') }),
   };
@@ -47,7 +52,7 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
     const org = flags['target-org'];
     const mso = await Stages.start({
       stages: STAGES,
-      title: messages.getMessage('title', [flags.name]),
+      title: messages.getMessage('title', [flags.name ?? flags.retire ?? '']),
       jsonEnabled: this.jsonEnabled(),
       lines: {
         start: (stage) => messages.getMessage('progress.start', [stage]),
@@ -60,12 +65,12 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
       if (flags['no-prompt'] || this.jsonEnabled()) return true;
       // The progress display ends here: a prompt cannot share the terminal with it.
       mso.stop('completed');
-      return this.confirm({ message: messages.getMessage('prompt.apply', [flags.name, render.planLines(plan.steps).join('\n')]) });
+      return this.confirm({ message: messages.getMessage('prompt.apply', [flags.retire ?? flags.name ?? '', render.planLines(plan.steps).join('\n')]) });
     };
     let outcome;
     try {
       outcome = await runRotate(org, {
-        appName: flags.name,
+        appName: flags.name ?? '',
         outputDir: flags['output-dir'],
         username: flags.username,
         privateKeyFile: flags['private-key-file'],
@@ -76,6 +81,11 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
         rollback: flags.rollback,
         keepPrevious: flags['keep-previous'],
         revokePrevious: flags['revoke-previous'],
+        strategy: flags.strategy,
+        newName: flags['new-name'],
+        retire: flags.retire,
+        unusedDays: flags['unused-days'],
+        force: flags.force,
         dryRun: flags['dry-run'],
         apiVersion: flags['api-version'],
         confirm,
@@ -98,6 +108,11 @@ export default class IntegrationRotate extends SfCommand<RotateResult> {
   }
 
   private async summary(result: RotateResult): Promise<void> {
+    if (result.strategy === 'retire') {
+      this.log(result.retired && result.revokedTokens === undefined ? messages.getMessage('info.retireNothing', [result.appName]) : messages.getMessage('info.retired', [result.appName, result.revokedTokens ?? 0]));
+      return;
+    }
+    if (result.strategy === 'new-app' && result.newAppName) this.log(messages.getMessage('info.newApp', [result.newAppName, result.newConsumerKey ?? '-']));
     if (result.flow === 'jwt') {
       if (result.previousCertificateFingerprint ?? result.certificateFingerprint) {
         this.log(messages.getMessage('info.fingerprints', [result.previousCertificateFingerprint ?? '-', result.certificateFingerprint ?? '-']));
