@@ -100,6 +100,18 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
     return result;
   }
 
+  /**
+   * The --json envelope. Without a terminal there is nothing to colour, and the CLI's colouring splits the whole text
+   * into one object per token (on a 50,000-token org, about 1 GB): the same text is written straight through instead.
+   */
+  public logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json);
+      return;
+    }
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
   private async render(result: AuditResult, format: 'human' | 'json' | 'csv' | 'html', outputDir: string | undefined, outputFile: string | undefined): Promise<void> {
     if (outputFile) {
       const text =
