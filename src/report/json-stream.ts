@@ -46,15 +46,44 @@ function* piece(value: Json, key: string, pad: string, step: string): Generator<
 /** The pieces of JSON.stringify(value, null, indent) for plain data (objects, arrays, strings, numbers, booleans, null, toJSON). */
 export const jsonPieces = (value: unknown, indent = 2): Generator<string> => piece(value, '', '', ' '.repeat(indent));
 
-/** Writes the JSON text of a value to a writer in chunks of about 64 KB, then a newline. */
-export const writeJson = (write: (chunk: string) => void, value: unknown, indent = 2): void => {
+/** The JSON text of a value (and a closing newline) in chunks of about `size` characters. */
+export function* jsonChunks(value: unknown, indent = 2, size = 65_536): Generator<string> {
   let buf = '';
   for (const p of jsonPieces(value, indent)) {
     buf += p;
-    if (buf.length >= 65_536) {
-      write(buf);
+    if (buf.length >= size) {
+      yield buf;
       buf = '';
     }
   }
-  write(`${buf}\n`);
+  yield `${buf}\n`;
+}
+
+/** Writes the JSON text of a value to a writer in chunks of about 64 KB, then a newline. */
+export const writeJson = (write: (chunk: string) => void, value: unknown, indent = 2): void => {
+  for (const chunk of jsonChunks(value, indent)) write(chunk);
 };
+
+/**
+ * Writes the JSON text of a value to a stream, a chunk at a time, waiting for 'drain' whenever the stream's buffer is
+ * full: into a pipe (stdout is asynchronous there), the text never piles up in memory. The process stays up until the
+ * last chunk is handed over (a pending 'drain' keeps the stream's handle active).
+ */
+export const pipeJson = (stream: NodeJS.WritableStream, value: unknown, indent = 2): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const chunks = jsonChunks(value, indent);
+    const pump = (): void => {
+      try {
+        for (let next = chunks.next(); !next.done; next = chunks.next()) {
+          if (!stream.write(next.value)) {
+            stream.once('drain', pump);
+            return;
+          }
+        }
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    };
+    pump();
+  });

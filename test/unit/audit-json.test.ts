@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { buildAudit } from '../../src/audit/findings.js';
 import { combine } from '../../src/audit/run.js';
 import type { Inventory } from '../../src/audit/types.js';
-import { jsonPieces, writeJson } from '../../src/report/json-stream.js';
+import { jsonPieces, pipeJson, writeJson } from '../../src/report/json-stream.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');
 
@@ -54,5 +54,26 @@ describe('audit JSON in pieces', () => {
     expect(chunks.length).to.be.greaterThan(3);
     for (const c of chunks.slice(0, -1)) expect(c.length).to.be.within(65_536, 65_536 + 1000);
     expect(chunks.join('')).to.equal(`${JSON.stringify(big, null, 2)}\n`);
+  });
+});
+
+describe('audit JSON piped', () => {
+  it('waits for drain when the stream is full and hands over the whole text', async () => {
+    const { Writable } = await import('node:stream');
+    const got: string[] = [];
+    let waits = 0;
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, done): void {
+        got.push(chunk.toString());
+        setImmediate(done);
+      },
+    });
+    slow.on('drain', () => waits++);
+    const value = { rows: Array.from({ length: 3000 }, (_, i) => ({ i, name: `row ${i}` })) };
+    await pipeJson(slow, value);
+    await new Promise((r) => slow.end(r));
+    expect(waits).to.be.greaterThan(0);
+    expect(got.join('')).to.equal(`${JSON.stringify(value, null, 2)}\n`);
   });
 });
