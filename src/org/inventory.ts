@@ -6,9 +6,10 @@
  * token pages. A query the org refuses is recorded (readFailures), never read as "no rows".
  */
 import type { Connection } from '@salesforce/core';
+import { INTEGRATION_LICENSE } from '../salesforce/licenses.js';
 import { connectedAppToAppConfig, ecaToAppConfig, type Component } from './app-metadata.js';
 import { retrieveEcaGroups } from './snapshot.js';
-import { readOauthTokens } from './tokens.js';
+import { inLists, readOauthTokens } from './tokens.js';
 import { ApiCallError, Transport } from './transport.js';
 import type { DangerousGrant, Inventory, InventoryApp, InventoryUser, LoginSummary } from './types.js';
 
@@ -31,8 +32,30 @@ const inventoryQueries = (): Record<string, string> => ({
   access: `SELECT ParentId, SetupEntityId, Parent.IsOwnedByProfile, Parent.Profile.Name FROM SetupEntityAccess WHERE ${APP_ACCESS}`,
   assignments: `SELECT AssigneeId, PermissionSetId FROM PermissionSetAssignment WHERE PermissionSetId IN (SELECT ParentId FROM SetupEntityAccess WHERE ${APP_ACCESS})`,
   grants: `SELECT AssigneeId, PermissionSet.Name, PermissionSet.IsOwnedByProfile, PermissionSet.Profile.Name, ${DANGEROUS_PERMISSIONS.map((p) => `PermissionSet.Permissions${p}`).join(', ')} FROM PermissionSetAssignment WHERE ${DANGEROUS_PERMISSIONS.map((p) => `PermissionSet.Permissions${p} = true`).join(' OR ')}`,
-  logins: "SELECT UserId, LoginType, Application, COUNT(Id) n, MAX(LoginTime) lastLogin FROM LoginHistory WHERE Status = 'Success' GROUP BY UserId, LoginType, Application",
 });
+
+/**
+ * Logins of the given users, by login type and application (LoginHistory, successful ones). Asked only for the users
+ * who can be integration identities: grouped over every user, a 5,000-user org answers a row per person and app.
+ */
+const loginQuery = (userIdList: string): string =>
+  `SELECT UserId, LoginType, Application, COUNT(Id) n, MAX(LoginTime) lastLogin FROM LoginHistory WHERE Status = 'Success' AND UserId IN (${userIdList}) GROUP BY UserId, LoginType, Application`;
+
+/** Login summaries of these users: IN lists cut to a query URL's size, 25 queries to a composite batch. */
+const readLogins = async (transport: Transport, userIds: string[], failures: Inventory['readFailures']): Promise<Row[]> => {
+  const lists = inLists(userIds);
+  const rows: Row[] = [];
+  for (let i = 0; i < lists.length; i += 25) {
+    const queries = Object.fromEntries(lists.slice(i, i + 25).map((l, j) => [`logins${j}`, loginQuery(l)]));
+    // eslint-disable-next-line no-await-in-loop
+    const batch = await transport.queryBatch(queries);
+    for (const [key, v] of Object.entries(batch)) {
+      const got = rowsOf(v, key === 'logins0' ? 'logins' : key, failures);
+      for (const r of got) rows.push(r);
+    }
+  }
+  return rows;
+};
 
 const rowsOf = (v: Row[] | ApiCallError | undefined, key: string, failures: Inventory['readFailures']): Row[] => {
   if (v instanceof ApiCallError) {
@@ -140,7 +163,14 @@ export const readInventory = async (conn: Transport | Connection): Promise<Inven
       if (profile) adminProfileApps[appId] = [...(adminProfileApps[appId] ?? []), profile];
     }
   }
-  const logins: LoginSummary[] = rowsOf(batch.logins, 'logins', failures).map((r) => ({
+  // Who can be an integration identity (a superset of the audit's: Integration-license users, run-as users, users
+  // pre-authorized for any app); only their logins are read.
+  const candidates = new Set(users.filter((u) => u.licenseName === INTEGRATION_LICENSE).map((u) => u.id));
+  const runAs = new Set(apps.flatMap((a) => (a.runAsUsername ? [a.runAsUsername.toLowerCase()] : [])));
+  for (const u of users) if (runAs.has(u.username.toLowerCase())) candidates.add(u.id);
+  for (const ids of Object.values(preAuthorizedUserIds)) for (const id of ids) candidates.add(id);
+  const [loginRows, read] = await Promise.all([candidates.size ? readLogins(transport, [...candidates], failures) : [], readOauthTokens(transport)]);
+  const logins: LoginSummary[] = loginRows.map((r) => ({
     userId: String(r.UserId),
     loginType: String(r.LoginType ?? ''),
     application: str(r.Application),
@@ -149,7 +179,7 @@ export const readInventory = async (conn: Transport | Connection): Promise<Inven
   }));
   const grants = rowsOf(batch.grants, 'grants', failures).map(toGrant);
   // The DeleteToken stays here: the audit never needs it and never outputs it.
-  const tokens = (await readOauthTokens(transport)).map((t) => ({
+  const tokens = read.map((t) => ({
     userId: t.userId,
     appName: t.appName,
     appMenuItemId: t.appMenuItemId,

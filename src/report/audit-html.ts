@@ -2,11 +2,13 @@
  * --result-format html: the audit as one self-contained page to hand to a security review or print to PDF.
  * Nothing is loaded from anywhere (inline CSS, inline SVG charts, one small inline script allowed by its hash in the
  * page's Content-Security-Policy, so a value that slipped past escaping still could not run). Every value from the org
- * (app names, usernames, evidence) is escaped. The page carries the same data as --json, and the result holds no
- * DeleteToken or secret, so neither does the page.
+ * (app names, usernames, evidence) is escaped. The page carries the same data as --json, except that a large org's
+ * connected users (app, user pairs: tens of thousands, tens of MB) are cut to the PAGE_CONNECTED_USERS that matter
+ * most, and the page says how many it left out and where they all are (--json, connected-users.csv). The result
+ * holds no DeleteToken or secret, so neither does the page.
  */
 import { createHash } from 'node:crypto';
-import type { AuditResult, OrgAudit, Severity } from '../audit/types.js';
+import type { AuditResult, ConnectedUser, OrgAudit, Severity } from '../audit/types.js';
 
 /** HTML text and attribute values: the five characters that can end a text node or an attribute. */
 export const escapeHtml = (value: unknown): string =>
@@ -27,6 +29,21 @@ const scriptJson = (value: unknown): string =>
     .replace(/\u2029/g, '\\u2029');
 
 const day = (d: string | undefined): string => (d ? d.slice(0, 10) : '');
+
+/** Connected-user rows the page shows per org; the charts, figures and findings still count every one. */
+export const PAGE_CONNECTED_USERS = 1000;
+
+/**
+ * The connected users the page shows: all of them up to the cap; past it, the ones a reviewer acts on first
+ * (inactive or frozen users, then privileged ones), then the longest unused.
+ */
+export const pageConnectedUsers = (a: OrgAudit, cap = PAGE_CONNECTED_USERS): ConnectedUser[] => {
+  if (a.connectedUsers.length <= cap) return a.connectedUsers;
+  const weight = (c: ConnectedUser): number => (!c.active || c.frozen ? 0 : c.privileged ? 1 : 2);
+  const used = (c: ConnectedUser): number => parseDate(c.lastUsed) ?? 0;
+  return [...a.connectedUsers].sort((x, y) => weight(x) - weight(y) || used(x) - used(y)).slice(0, cap);
+};
+
 const DAY_MS = 86_400_000;
 const parseDate = (d: string | undefined): number | undefined => {
   if (!d) return undefined;
@@ -82,7 +99,7 @@ type Column<T> = { label: string; value: (row: T) => string | number | boolean |
 
 const cellText = (v: string | number | boolean | undefined): string => (v === undefined || v === '' ? '-' : String(v));
 
-const table = <T>(id: string, caption: string, rows: T[], columns: Array<Column<T>>, rowClass?: (row: T) => string): string => {
+const table = <T>(id: string, caption: string, rows: T[], columns: Array<Column<T>>, rowClass?: (row: T) => string, total = rows.length, note = ''): string => {
   const head = columns.map((c, i) => `<th scope="col" data-col="${i}" tabindex="0" aria-sort="none">${escapeHtml(c.label)}</th>`).join('');
   const body = rows
     .map((r) => {
@@ -98,7 +115,8 @@ const table = <T>(id: string, caption: string, rows: T[], columns: Array<Column<
     })
     .join('\n');
   return (
-    `<section class="table" id="${id}"><h3>${escapeHtml(caption)} <span class="count">(<span data-shown>${rows.length}</span> of ${rows.length})</span></h3>` +
+    `<section class="table" id="${id}"><h3>${escapeHtml(caption)} <span class="count">(<span data-shown>${rows.length}</span> of ${total})</span></h3>` +
+    note +
     `<label class="filter">Filter <input type="search" data-filter="${id}" placeholder="text in any column" aria-label="Filter ${escapeHtml(caption)}"></label>` +
     `<table data-sortable><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>` +
     (rows.length ? '' : '<p class="none">None.</p>') +
@@ -140,6 +158,11 @@ const orgSection = (a: OrgAudit, n: number): string => {
   const buckets = tokenAgeBuckets(a);
   const appsByUsers = [...a.apps].sort((x, y) => y.connectedUsers - x.connectedUsers || x.label.localeCompare(y.label));
   const findings = [...a.findings].sort((x, y) => rank[x.severity] - rank[y.severity] || x.id.localeCompare(y.id));
+  const shown = pageConnectedUsers(a);
+  const omitted = a.connectedUsers.length - shown.length;
+  const omittedNote = omitted
+    ? `<p class="omitted">This page shows ${shown.length} of the ${a.connectedUsers.length} connected users: inactive or frozen users first, then privileged ones, then the longest unused. The other ${omitted} are left out of this page (the figures, charts and findings above count them all); every one is in <code>--json</code> and in connected-users.csv (<code>--result-format csv</code>).</p>`
+    : '';
   return `
 <section class="org" id="org-${n}">
 <h2>${escapeHtml(a.org)} <span class="sub">${escapeHtml(a.instanceUrl)} · org ${escapeHtml(a.orgId)} · read ${escapeHtml(a.takenAt)}</span></h2>
@@ -183,7 +206,7 @@ ${table(`identities-${n}`, 'Integration identities', a.identities, [
   { label: 'Why', value: (x) => x.why.join(', ') },
   { label: 'Owner', value: (x) => x.owner },
 ])}
-${table(`connected-${n}`, 'Connected users', a.connectedUsers, [
+${table(`connected-${n}`, 'Connected users', shown, [
   { label: 'App', value: (x) => x.app },
   { label: 'User', value: (x) => x.username ?? x.userId },
   { label: 'State', value: (x) => (!x.active ? 'inactive' : x.frozen ? 'frozen' : 'active') },
@@ -192,7 +215,7 @@ ${table(`connected-${n}`, 'Connected users', a.connectedUsers, [
   { label: 'Uses', value: (x) => x.useCount },
   { label: 'First used', value: (x) => day(x.firstUsed) },
   { label: 'Last used', value: (x) => day(x.lastUsed) },
-])}
+], undefined, a.connectedUsers.length, omittedNote)}
 ${a.readFailures.length ? `<section class="read-failures"><h3>Reads the org refused</h3><ul>${a.readFailures.map((r) => `<li>${escapeHtml(r.query)}: ${escapeHtml(r.errorCode)} ${escapeHtml(r.message)}. What depends on it is missing from this report.</li>`).join('')}</ul></section>` : ''}
 </section>`;
 };
@@ -267,7 +290,7 @@ tbody tr:nth-child(even) { background: #fafbfc; }
 .figure.sev-high, .figure.sev-medium, .figure.sev-low { background: none; }
 .new { color: var(--high); font-weight: 600; font-size: 11px; }
 dl.evidence { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0 6px; } dl.evidence dt { color: var(--muted); } dl.evidence dd { margin: 0; word-break: break-word; } dl.evidence ul { margin: 0; padding-left: 14px; }
-td.fix { min-width: 200px; } .none { color: var(--muted); }
+td.fix { min-width: 200px; } .none { color: var(--muted); } .omitted { color: var(--muted); font-size: 12px; margin: 0 0 6px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
   @page { size: A4 landscape; margin: 12mm; }
@@ -290,6 +313,12 @@ export const auditHtml = (result: AuditResult, generatedAt = result.orgs[0]?.tak
   const scriptHash = createHash('sha256').update(SCRIPT).digest('base64');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; img-src data:; base-uri 'none'; form-action 'none'`;
   const orgNames = result.orgs.map((o) => o.org).join(', ') || 'no org';
+  const orgs = result.orgs.map((o) => {
+    const shown = pageConnectedUsers(o);
+    return shown.length === o.connectedUsers.length ? o : { ...o, connectedUsers: shown, connectedUsersOmitted: o.connectedUsers.length - shown.length };
+  });
+  const omitted = result.orgs.reduce((n, o) => n + o.connectedUsers.length, 0) - orgs.reduce((n, o) => n + o.connectedUsers.length, 0);
+  const embedded = omitted ? { ...result, orgs, connectedUsers: orgs.flatMap((o) => o.connectedUsers) } : result;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -308,8 +337,10 @@ export const auditHtml = (result: AuditResult, generatedAt = result.orgs[0]?.tak
 <main>
 ${result.orgs.map((o, i) => orgSection(o, i)).join('\n')}
 </main>
-<footer>Generated by sf integration audit. Click a column header to sort, type in a filter box to narrow a table. The audit's full result (the same as --json) is embedded in this page as JSON.</footer>
-<script type="application/json" id="audit-data">${scriptJson(result)}</script>
+<footer>Generated by sf integration audit. Click a column header to sort, type in a filter box to narrow a table. ${
+    omitted ? `The audit's result is embedded in this page as JSON: the same as --json, less the ${omitted} connected-user rows left out above (its connectedUsersOmitted says how many per org).` : "The audit's full result (the same as --json) is embedded in this page as JSON."
+  }</footer>
+<script type="application/json" id="audit-data">${scriptJson(embedded)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>

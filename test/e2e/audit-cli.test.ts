@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { AuditResult } from '../../src/audit/types.js';
-import { seed002Org, SEED_002 } from '../emulator/fixtures/generate.js';
+import { generateOrg, seed002Org, SEED_002 } from '../emulator/fixtures/generate.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { newSfHome, PROJECT_ROOT, type SfHome } from '../helpers/sf.js';
 
@@ -66,6 +66,39 @@ describe('sf integration audit (real CLI, emulator)', function () {
     expect(same.body.result!.findings.some((f) => f.isNew)).to.equal(false);
     const bad = await sf.run(['integration', 'audit', '--target-org', 'emu', '--fail-on', 'new']);
     expect(bad.code).to.equal(2);
+    expect(emu.log().writes).to.equal(0);
+  });
+});
+
+describe('sf integration audit on 6,000 tokens (real CLI, emulator)', function () {
+  this.timeout(600_000);
+  let emu: Emulator;
+  let sf: SfHome;
+
+  after(async () => {
+    await emu?.close();
+    await sf?.dispose();
+  });
+
+  it('an org with 6,000 tokens, 3,000 of them sharing one CreatedDate across the 2,500-row cap, reports 6,000 tokens', async () => {
+    const org = generateOrg({ tokens: 6000, users: 500, connectedApps: 10, externalClientApps: 5, phantomApps: 2, sharedCreatedDate: { tokens: 3000 } });
+    emu = await startEmulator({ fixture: org.fixture });
+    sf = await newSfHome();
+    expect((await sf.run(['plugins', 'link', PROJECT_ROOT, '--no-install'])).code).to.equal(0);
+    const login = await sf.run(['org', 'login', 'access-token', '--instance-url', emu.instanceUrl, '--no-prompt', '--alias', 'big'], { SF_ACCESS_TOKEN: emu.accessToken });
+    expect(login.code, login.stderr).to.equal(0);
+    emu.clearLog();
+    const r = await sf.json<Envelope<AuditResult>>(['integration', 'audit', '--target-org', 'big']);
+    expect(r.code, r.stdout).to.equal(0);
+    const result = r.body.result!;
+    expect(result.orgs[0].summary.tokens).to.equal(6000);
+    expect(result.apps.reduce((n, a) => n + a.tokens, 0)).to.equal(6000);
+    // Per app, exactly the tokens the org holds: none lost or counted twice at the shared CreatedDate.
+    const byLabel = Object.fromEntries(result.apps.map((a) => [a.label, a.tokens]));
+    expect(byLabel).to.deep.equal(Object.fromEntries(org.apps.map((a) => [a.label, a.tokens])));
+    expect(result.connectedUsers.reduce((n, c) => n + c.tokens, 0)).to.equal(6000);
+    const keyset = emu.log().entries.filter((e) => (e.soql ?? '').includes('FROM OauthToken') && (e.soql ?? '').includes('CreatedDate ='));
+    expect(keyset.length, 'the token read went past the row cap by keyset queries').to.be.at.least(2);
     expect(emu.log().writes).to.equal(0);
   });
 });

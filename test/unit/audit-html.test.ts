@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { buildAudit } from '../../src/audit/findings.js';
 import { combine } from '../../src/audit/run.js';
-import type { Inventory, InventoryApp, InventoryUser } from '../../src/audit/types.js';
-import { auditHtml, escapeHtml, tokenAgeBuckets } from '../../src/report/audit-html.js';
+import type { AuditResult, Inventory, InventoryApp, InventoryUser } from '../../src/audit/types.js';
+import { auditHtml, escapeHtml, PAGE_CONNECTED_USERS, pageConnectedUsers, tokenAgeBuckets } from '../../src/report/audit-html.js';
 
 const NOW = new Date('2026-11-02T09:00:00Z');
 const OPTS = { unusedDays: 90, maxCredentialAgeDays: 365, now: NOW };
@@ -116,5 +116,44 @@ describe('audit HTML page', () => {
 
   it('is pure: the same result gives the same page', () => {
     expect(auditHtml(result)).to.equal(html);
+  });
+});
+
+describe('audit HTML page on a large org', () => {
+  // 1,250 people connected to one app; every 50th inactive, every 100th privileged.
+  const people = Array.from({ length: 1250 }, (_, i) => user(`p${i}`, { isActive: i % 50 !== 7 }));
+  const big: Inventory = {
+    ...inventory(),
+    apps: [app({ label: 'Busy App', name: 'Busy_App', scopes: ['api'], contactEmail: 'it@x.example' })],
+    users: people,
+    tokens: people.map((p, i) => ({ userId: p.id, appName: 'Busy App', createdDate: ago(400), lastUsedDate: ago(i % 300), useCount: 1 })),
+    grants: people.filter((_, i) => i % 100 === 3).map((p) => ({ userId: p.id, permissionSet: 'Admin_Extras', viaProfile: false, permissions: ['ModifyAllData'] })),
+  };
+  const result = combine([buildAudit('prod', big, OPTS)], undefined);
+  const html = auditHtml(result);
+  const tbody = /id="connected-0"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1];
+
+  it('shows at most PAGE_CONNECTED_USERS connected users, the inactive and privileged ones first, and says what it left out', () => {
+    expect(result.connectedUsers).to.have.length(1250);
+    expect((tbody.match(/<tr/g) ?? []).length).to.equal(PAGE_CONNECTED_USERS);
+    expect(html).to.include(`<span data-shown>${PAGE_CONNECTED_USERS}</span> of 1250)`);
+    expect(html).to.include(`This page shows ${PAGE_CONNECTED_USERS} of the 1250 connected users`);
+    expect(html).to.include('The other 250 are left out of this page');
+    expect(html).to.include('connected-users.csv');
+    for (const c of result.connectedUsers.filter((x) => !x.active || x.privileged)) expect(tbody).to.include(`>${escapeHtml(c.username)}<`);
+    // The figures still count every connected user.
+    expect(html).to.include('<span class="num">1250</span><span class="label">Connected users</span>');
+  });
+
+  it('embeds the result less the rows left out, with the count per org', () => {
+    const json = /<script type="application\/json" id="audit-data">([\s\S]*?)<\/script>/.exec(html)![1];
+    const embedded = JSON.parse(json) as AuditResult & { orgs: Array<{ connectedUsersOmitted?: number; connectedUsers: unknown[] }> };
+    expect(embedded.orgs[0].connectedUsers).to.have.length(PAGE_CONNECTED_USERS);
+    expect(embedded.orgs[0].connectedUsersOmitted).to.equal(250);
+    expect(embedded.connectedUsers).to.have.length(PAGE_CONNECTED_USERS);
+    expect(embedded.findings).to.deep.equal(JSON.parse(JSON.stringify(result.findings)));
+    expect(embedded.orgs[0].summary.connectedUsers).to.equal(1250);
+    expect(result.orgs[0].connectedUsers, 'the result itself is not cut').to.have.length(1250);
+    expect(pageConnectedUsers(result.orgs[0], 5000)).to.have.length(1250);
   });
 });

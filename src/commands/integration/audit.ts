@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Messages, Org } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { ExitCode, errorCodesSection } from '../../cli/exit-codes.js';
+import { pipeJson } from '../../report/json-stream.js';
 import type { Baseline } from '../../audit/run.js';
 import type { AuditResult, OrgAudit } from '../../audit/types.js';
 
@@ -115,6 +116,19 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
     return result;
   }
 
+  /**
+   * The --json envelope. Without a terminal there is nothing to colour, and the CLI's colouring splits the whole text
+   * into one object per token (on a 50,000-token org, about 1 GB): the same text is written straight through instead,
+   * in pieces as the pipe takes them, never as one 40 MB string nor as 40 MB queued on stdout.
+   */
+  public logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json);
+      return;
+    }
+    void pipeJson(process.stdout, json);
+  }
+
   private async render(result: AuditResult, format: 'human' | 'json' | 'csv' | 'html', outputDir: string | undefined, outputFile: string | undefined): Promise<void> {
     if (outputFile) {
       const text =
@@ -135,7 +149,7 @@ export default class IntegrationAudit extends SfCommand<AuditResult> {
       return;
     }
     if (format === 'json') {
-      if (!this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (!this.jsonEnabled()) await pipeJson(process.stdout, result);
       return;
     }
     if (this.jsonEnabled()) return;
